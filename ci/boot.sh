@@ -1,0 +1,79 @@
+#!/bin/bash
+# Stage "boot": boot KERNEL (config SET) in QEMU with the guest initramfs,
+# one vCPU, an NVMe and a virtio-blk disk on fresh raw images, KVM when
+# /dev/kvm is usable and TCG otherwise. The console goes to console.log, the
+# guest's results (second serial port) to results.raw. A watchdog kills a
+# guest that does not exit in time and fails the stage.
+# Usage: boot.sh KERNEL SET [SELFTEST]   (SELFTEST: fail|hang, see guest-init)
+# Env: DIO_DEVS, DIO_FS (comma lists), DIO_GUEST_TIMEOUT (s), DIO_ACCEL
+#      (kvm|tcg; default: kvm if usable).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kernel=$1 set=$2 selftest=${3:-}
+KIMG=$(objdir "$kernel" "$set")/arch/x86/boot/bzImage
+INITRD=$BUILD/guest/initramfs.cpio
+OUT=$(resultdir "$kernel" "$set" "$selftest")
+DEVS=${DIO_DEVS:-nvme,virtio-blk}
+FSS=${DIO_FS:-ext4,xfs}
+TIMEOUT=${DIO_GUEST_TIMEOUT:-1800}
+
+[ -f "$KIMG" ] || die "no $KIMG: run ci/build.sh $kernel $set first"
+[ -f "$INITRD" ] || die "no $INITRD: run ci/guest.sh first"
+
+# KVM only when a guest really boots with it: nested KVM can open /dev/kvm
+# and still fail (seen: MSR assertions with -cpu host, a silent guest with
+# other models). The probe boots this kernel to a panic with no init.
+kvm_usable() {
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || { why="no usable /dev/kvm"; return 1; }
+	(timeout 30 qemu-system-x86_64 -accel kvm -cpu host -M q35 -smp 1 -m 256M \
+		-nodefaults -display none -no-reboot -kernel "$KIMG" \
+		-append "console=ttyS0 panic=-1 rdinit=/none root=/dev/none" \
+		-serial "file:$OUT/kvm-probe.log") >/dev/null 2>&1 &&
+		grep -q 'Kernel panic' "$OUT/kvm-probe.log" && return 0
+	why="/dev/kvm is present but a KVM boot probe failed"
+	return 1
+}
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+accel=${DIO_ACCEL:-} why="DIO_ACCEL=${DIO_ACCEL:-}"
+if [ -z "$accel" ]; then
+	if kvm_usable 2>/dev/null; then accel=kvm why="/dev/kvm works"; else accel=tcg; fi
+fi
+case $accel in
+kvm) ACCEL=(-accel kvm -cpu host) ;;
+tcg) ACCEL=(-accel tcg -cpu max) ;;
+*) die "DIO_ACCEL=$accel: use kvm or tcg" ;;
+esac
+
+# Disk images live in tmpfs: no host disk I/O, so no host storage stall can
+# time out a guest request (seen once with images on the host's disk).
+IMG=$(mktemp -d /dev/shm/dio-disks.XXXXXX)
+trap 'rm -rf "$IMG"' EXIT
+for d in nvme virtio-blk; do
+	truncate -s 1G "$IMG/$d.img"
+done
+printf 'boot_kernel=%s\naccel=%s\nboot_devs=%s\nboot_fs=%s\n' "$kernel" "$accel" "$DEVS" "$FSS" >"$OUT/boot.env"
+log "booting $kernel/$set${selftest:+ (harness self-test: $selftest)}: accelerator ${accel^^} ($why), devices $DEVS, filesystems $FSS, watchdog ${TIMEOUT}s"
+
+start=$SECONDS
+rc=0
+timeout -s KILL "$TIMEOUT" qemu-system-x86_64 "${ACCEL[@]}" -M q35 -smp 1 -m 2G \
+	-nodefaults -display none -no-reboot \
+	-kernel "$KIMG" -initrd "$INITRD" \
+	-append "console=ttyS0 panic=-1 dio.kernel=$kernel dio.devs=$DEVS dio.fs=$FSS${selftest:+ dio.selftest=$selftest}" \
+	-serial "file:$OUT/console.log" -serial "file:$OUT/results.raw" \
+	-drive "file=$IMG/nvme.img,if=none,id=nvm,format=raw,cache=writeback,aio=threads" \
+	-device nvme,drive=nvm,serial=dio-nvme \
+	-drive "file=$IMG/virtio-blk.img,if=none,id=vd,format=raw,cache=writeback,aio=threads" \
+	-device virtio-blk-pci,drive=vd \
+	>"$OUT/qemu.log" 2>&1 || rc=$?
+
+if [ "$rc" -eq 137 ]; then
+	echo "---- last console lines ($OUT/console.log) ----" >&2
+	tail -n 25 "$OUT/console.log" >&2
+	die "watchdog: $kernel/$set guest still running after ${TIMEOUT}s, killed (hung?)"
+fi
+[ "$rc" -eq 0 ] || die "qemu exited with $rc: $(tail -n1 "$OUT/qemu.log")"
+log "$kernel/$set guest exited after $((SECONDS - start))s"

@@ -1,0 +1,60 @@
+#!/bin/busybox sh
+# /init of the test guest. For every device x filesystem named on the kernel
+# command line: mkfs, mount, run each /tests/* binary, unmount. Results go to
+# the second serial port (ttyS1), framed by "# dio-..." lines that the host
+# (ci/collect.sh) checks; the console (ttyS0) keeps the kernel log clean of them.
+#
+# Command line: dio.kernel=NAME dio.devs=nvme,virtio-blk dio.fs=ext4,xfs
+#               [dio.selftest=fail|hang]
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tracefs tracefs /sys/kernel/tracing
+
+arg() {
+	tr ' ' '\n' </proc/cmdline | sed -n "s/^dio\.$1=//p"
+}
+
+exec 3>/dev/ttyS1
+say() {
+	echo "$*" >&3
+}
+
+finish() {
+	say "# dio-guest-done"
+	sync
+	reboot -f
+}
+
+KERNEL=$(arg kernel)
+SELFTEST=$(arg selftest)
+say "# dio-guest kernel=$KERNEL release=$(uname -r) selftest=${SELFTEST:-none}"
+[ "$SELFTEST" = hang ] && exec sleep 1000000
+[ "$SELFTEST" = fail ] && export DIO_SELFTEST_FAIL=1
+
+for dev in $(arg devs | tr ',' ' '); do
+	case $dev in
+	nvme) blk=/dev/nvme0n1 ;;
+	virtio-blk) blk=/dev/vda ;;
+	*) say "# dio-error unknown device $dev"; finish ;;
+	esac
+	for fs in $(arg fs | tr ',' ' '); do
+		say "# dio-run dev=$dev fs=$fs"
+		case $fs in
+		ext4) mkfs.ext4 -q -F "$blk" ;;
+		xfs) mkfs.xfs -q -f "$blk" ;;
+		esac >/tmp/mkfs.log 2>&1 || { say "# dio-error mkfs.$fs $blk: $(tail -n1 /tmp/mkfs.log)"; continue; }
+		mount -t "$fs" "$blk" /mnt || { say "# dio-error mount $fs $blk"; continue; }
+		for t in /tests/*; do
+			say "# dio-test $(basename "$t")"
+			DIO_TEST_DIR=/mnt DIO_TEST_DEV=$blk DIO_TEST_FS=$fs \
+			DIO_TEST_KERNEL=$KERNEL "$t" >&3 2>&1
+			say "# dio-exit $(basename "$t") rc=$?"
+		done
+		umount /mnt || say "# dio-error umount $fs $blk"
+		say "# dio-run-end dev=$dev fs=$fs"
+	done
+done
+finish

@@ -1,0 +1,63 @@
+# shellcheck shell=bash
+# Common definitions for the ci/ stage scripts; sourced, never run.
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+CACHE=${DIO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dio-series}
+STAGE=${STAGE:-$(basename "${0%.sh}")}
+
+# shellcheck source=ci/base.env
+. "$TOP/ci/base.env"
+
+# One line, naming the stage, on stderr; then stop.
+die() {
+	printf 'ERROR [%s]: %s\n' "$STAGE" "$*" >&2
+	exit "${DIE_RC:-1}"
+}
+
+log() {
+	printf '[%s] %s\n' "$STAGE" "$*"
+}
+
+# The two kernels every run builds and boots.
+KERNELS=(baseline patched)
+
+SRC=$BUILD/linux
+
+# Config fragment sets, merged in this order over tinyconfig.
+fragments() {
+	case "$1" in
+	test) echo "$TOP/kernel-config/base.config $TOP/kernel-config/debug.config" ;;
+	bench) echo "$TOP/kernel-config/base.config $TOP/kernel-config/bench.config" ;;
+	*) die "unknown config set '$1' (test or bench)" ;;
+	esac
+}
+
+# The object directory of a kernel built with a config set.
+objdir() {
+	echo "$BUILD/obj/$2-$1"
+}
+
+# Check out the source of a kernel: the pristine base or the series on it.
+checkout_kernel() {
+	case "$1" in
+	baseline) git -C "$SRC" checkout -q base ;;
+	patched) git -C "$SRC" checkout -q patched ;;
+	*) die "unknown kernel '$1' (baseline or patched)" ;;
+	esac
+}
+
+kmake() {
+	make -C "$SRC" ARCH=x86_64 "$@"
+}
+
+# Where a boot of KERNEL with config SET leaves its console log and results;
+# a third argument names a harness self-test boot, kept out of build/results
+# (whose TAP files make the final count).
+resultdir() {
+	if [ -n "${3:-}" ]; then
+		echo "$BUILD/selftest/$2-$1-$3"
+	else
+		echo "$BUILD/results/$2-$1"
+	fi
+}

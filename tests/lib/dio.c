@@ -1,0 +1,623 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Shared helpers for the guest-side O_DIRECT tests: environment, buffers,
+ * data patterns, test files and the io_uring / libaio engine abstraction.
+ * See dio.h for the contracts.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libaio.h>
+#include <liburing.h>
+
+#include "dio.h"
+
+/* Blocks per bounce buffer when filling or reading back a whole file. */
+#define DIO_CHUNK_BLOCKS	64u
+
+/* ------------------------------------------------------------------ */
+/* Environment.                                                        */
+
+static const char *dio_getenv(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+const char *dio_env_dir(void)
+{
+	return dio_getenv("DIO_TEST_DIR");
+}
+
+const char *dio_env_fs(void)
+{
+	return dio_getenv("DIO_TEST_FS");
+}
+
+const char *dio_env_dev(void)
+{
+	return dio_getenv("DIO_TEST_DEV");
+}
+
+enum dio_kernel dio_env_kernel(void)
+{
+	const char *v = dio_getenv("DIO_TEST_KERNEL");
+
+	if (!v)
+		return DIO_KERNEL_UNKNOWN;
+	if (!strcmp(v, "baseline"))
+		return DIO_KERNEL_BASELINE;
+	if (!strcmp(v, "patched"))
+		return DIO_KERNEL_PATCHED;
+	return DIO_KERNEL_UNKNOWN;
+}
+
+const char *dio_kernel_name(enum dio_kernel k)
+{
+	switch (k) {
+	case DIO_KERNEL_BASELINE:
+		return "baseline";
+	case DIO_KERNEL_PATCHED:
+		return "patched";
+	default:
+		return "unknown";
+	}
+}
+
+bool dio_selftest_fail(void)
+{
+	const char *v = dio_getenv("DIO_SELFTEST_FAIL");
+
+	return v && !strcmp(v, "1");
+}
+
+uint64_t dio_expect_seed(uint64_t seed)
+{
+	/*
+	 * Any fixed flip will do: the result only has to differ from every
+	 * seed a test writes with, so that no block can match by accident.
+	 */
+	return dio_selftest_fail() ? seed ^ 0xbadc0ffee0ddf00dULL : seed;
+}
+
+/* ------------------------------------------------------------------ */
+/* Buffers.                                                            */
+
+void *dio_alloc(size_t len)
+{
+	void *p;
+	int ret;
+
+	ret = posix_memalign(&p, DIO_ALIGN, len);
+	if (ret) {
+		errno = ret;
+		return NULL;
+	}
+	return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* Data patterns.                                                      */
+
+/* The splitmix64 finaliser: a cheap bijective 64-bit mixer. */
+static uint64_t dio_mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+uint64_t dio_pattern_word(uint64_t seed, uint64_t block, uint64_t word)
+{
+	/*
+	 * Mix block and seed first, then the word index, so that neighbouring
+	 * words, neighbouring blocks and different seeds all give unrelated
+	 * values (a plain counter would let a block shifted by one word, or
+	 * one block at the wrong offset, look almost right).
+	 */
+	return dio_mix64(dio_mix64(seed ^ dio_mix64(block)) + word);
+}
+
+void dio_pattern_fill(void *buf, size_t bs, uint64_t seed, uint64_t block)
+{
+	uint64_t *w = buf;
+	size_t i;
+
+	for (i = 0; i < bs / sizeof(*w); i++)
+		w[i] = dio_pattern_word(seed, block, i);
+}
+
+int dio_pattern_check(const void *buf, size_t bs, uint64_t nblocks,
+		      uint64_t seed, uint64_t first, struct dio_mismatch *mm)
+{
+	const uint64_t *w = buf;
+	size_t words = bs / sizeof(*w);
+	uint64_t b;
+	size_t i;
+
+	for (b = 0; b < nblocks; b++, w += words) {
+		for (i = 0; i < words; i++) {
+			uint64_t want = dio_pattern_word(seed, first + b, i);
+
+			if (w[i] == want)
+				continue;
+			mm->block = first + b;
+			mm->offset = i * sizeof(*w);
+			mm->want = want;
+			mm->got = w[i];
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int64_t dio_pattern_whose(const void *buf, uint64_t seed, uint64_t nblocks)
+{
+	const uint64_t *w = buf;
+	uint64_t b;
+
+	for (b = 0; b < nblocks; b++)
+		if (w[0] == dio_pattern_word(seed, b, 0))
+			return b;
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Deterministic randomness.                                           */
+
+uint64_t dio_rand_next(uint64_t *state)
+{
+	*state += 0x9e3779b97f4a7c15ULL;
+	return dio_mix64(*state);
+}
+
+void dio_permutation(uint32_t *idx, uint32_t n, uint64_t seed)
+{
+	uint64_t state = seed;
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	/* Fisher-Yates; the modulo bias is irrelevant at these sizes. */
+	for (i = n; i > 1; i--) {
+		uint32_t j = dio_rand_next(&state) % i;
+		uint32_t t = idx[i - 1];
+
+		idx[i - 1] = idx[j];
+		idx[j] = t;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Test files.                                                         */
+
+int dio_file_path(char *buf, size_t len, const char *dir, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s.%d", dir, name, (int)getpid());
+
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* pwrite/pread all of @len, retrying short transfers: 0 or -errno. */
+static int dio_pio_full(int fd, bool write, void *buf, size_t len, off_t off)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = write ? pwrite(fd, p, len, off) :
+				    pread(fd, p, len, off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		/* EOF (or a 0-byte write) inside the file: never expected. */
+		if (n == 0)
+			return -ENODATA;
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int dio_drop_cache(int fd, bool sync)
+{
+	int ret;
+
+	/* DONTNEED skips dirty pages, so write them back first. */
+	if (sync && fsync(fd))
+		return -errno;
+	ret = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	return -ret;
+}
+
+int dio_file_prepare(const char *path, uint64_t nblocks, uint64_t seed)
+{
+	size_t chunk = DIO_CHUNK_BLOCKS * DIO_BS;
+	uint64_t b, n;
+	char *buf;
+	int fd, ret;
+
+	buf = dio_alloc(chunk);
+	if (!buf)
+		return -errno;
+
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
+	if (fd < 0) {
+		ret = -errno;
+		free(buf);
+		return ret;
+	}
+
+	/*
+	 * Allocate first, then overwrite: the blocks start out as unwritten
+	 * extents and the buffered writes + fsync convert them, so the test
+	 * starts from written, mapped extents however the fs allocates.
+	 */
+	if (fallocate(fd, 0, 0, nblocks * DIO_BS)) {
+		ret = -errno;
+		goto fail;
+	}
+
+	for (b = 0; b < nblocks; b += n) {
+		uint64_t i;
+
+		n = nblocks - b < DIO_CHUNK_BLOCKS ? nblocks - b :
+						     DIO_CHUNK_BLOCKS;
+		for (i = 0; i < n; i++)
+			dio_pattern_fill(buf + i * DIO_BS, DIO_BS, seed, b + i);
+		ret = dio_pio_full(fd, true, buf, n * DIO_BS, b * DIO_BS);
+		if (ret)
+			goto fail;
+	}
+
+	ret = dio_drop_cache(fd, true);
+	if (ret)
+		goto fail;
+	if (close(fd)) {
+		fd = -1;
+		ret = -errno;
+		goto fail;
+	}
+	free(buf);
+	return 0;
+
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	free(buf);
+	return ret;
+}
+
+int dio_read_verify(int fd, uint64_t nblocks, uint64_t seed,
+		    struct dio_mismatch *mm)
+{
+	size_t chunk = DIO_CHUNK_BLOCKS * DIO_BS;
+	uint64_t b, n;
+	char *buf;
+	int ret = 0;
+
+	buf = dio_alloc(chunk);
+	if (!buf)
+		return -errno;
+
+	for (b = 0; b < nblocks; b += n) {
+		n = nblocks - b < DIO_CHUNK_BLOCKS ? nblocks - b :
+						     DIO_CHUNK_BLOCKS;
+		/* Poison, so a read that silently did nothing cannot pass. */
+		memset(buf, 0xa5, n * DIO_BS);
+		ret = dio_pio_full(fd, false, buf, n * DIO_BS, b * DIO_BS);
+		if (ret)
+			break;
+		ret = dio_pattern_check(buf, DIO_BS, n, seed, b, mm);
+		if (ret)
+			break;
+	}
+	free(buf);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Async I/O engines.                                                  */
+
+struct dio_engine {
+	enum dio_engine_type type;
+	unsigned int depth;
+	unsigned int queued;	/* prepared, not yet submitted */
+	unsigned int inflight;	/* submitted, not yet reaped */
+	union {
+		struct {
+			struct io_uring ring;
+			struct io_uring_cqe **cqes;
+		} uring;
+		struct {
+			io_context_t ctx;
+			struct iocb *iocbs;
+			struct iocb **free;	/* stack of unused iocbs */
+			unsigned int nfree;
+			struct iocb **pending;	/* queued, in order */
+			struct io_event *events;
+		} aio;
+	};
+};
+
+const char *dio_engine_name(enum dio_engine_type type)
+{
+	switch (type) {
+	case DIO_ENGINE_IO_URING:
+		return "io_uring";
+	case DIO_ENGINE_LIBAIO:
+		return "libaio";
+	default:
+		return "unknown";
+	}
+}
+
+static int dio_uring_init(struct dio_engine *e)
+{
+	int ret;
+
+	e->uring.cqes = calloc(e->depth, sizeof(*e->uring.cqes));
+	if (!e->uring.cqes)
+		return -ENOMEM;
+	/* The CQ ring is twice the SQ: depth in flight cannot overflow it. */
+	ret = io_uring_queue_init(e->depth, &e->uring.ring, 0);
+	if (ret < 0) {
+		free(e->uring.cqes);
+		return ret;
+	}
+	return 0;
+}
+
+static int dio_aio_init(struct dio_engine *e)
+{
+	unsigned int i;
+	int ret;
+
+	e->aio.iocbs = calloc(e->depth, sizeof(*e->aio.iocbs));
+	e->aio.free = calloc(e->depth, sizeof(*e->aio.free));
+	e->aio.pending = calloc(e->depth, sizeof(*e->aio.pending));
+	e->aio.events = calloc(e->depth, sizeof(*e->aio.events));
+	if (!e->aio.iocbs || !e->aio.free || !e->aio.pending ||
+	    !e->aio.events) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < e->depth; i++)
+		e->aio.free[i] = &e->aio.iocbs[i];
+	e->aio.nfree = e->depth;
+
+	/* libaio returns -errno itself rather than setting errno. */
+	ret = io_setup(e->depth, &e->aio.ctx);
+	if (ret < 0)
+		goto fail;
+	return 0;
+
+fail:
+	free(e->aio.iocbs);
+	free(e->aio.free);
+	free(e->aio.pending);
+	free(e->aio.events);
+	return ret;
+}
+
+int dio_engine_init(struct dio_engine **ep, enum dio_engine_type type,
+		    unsigned int depth)
+{
+	struct dio_engine *e;
+	int ret;
+
+	if (!depth)
+		return -EINVAL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->type = type;
+	e->depth = depth;
+
+	switch (type) {
+	case DIO_ENGINE_IO_URING:
+		ret = dio_uring_init(e);
+		break;
+	case DIO_ENGINE_LIBAIO:
+		ret = dio_aio_init(e);
+		break;
+	default:
+		ret = -EINVAL;
+		break;
+	}
+	if (ret) {
+		free(e);
+		return ret;
+	}
+	*ep = e;
+	return 0;
+}
+
+int dio_engine_queue(struct dio_engine *e, enum dio_op op, int fd, void *buf,
+		     size_t len, off_t off, void *user)
+{
+	struct io_uring_sqe *sqe;
+	struct iocb *iocb;
+
+	if (e->queued + e->inflight >= e->depth)
+		return -EBUSY;
+
+	switch (e->type) {
+	case DIO_ENGINE_IO_URING:
+		sqe = io_uring_get_sqe(&e->uring.ring);
+		if (!sqe)
+			return -EBUSY;
+		if (op == DIO_OP_WRITE)
+			io_uring_prep_write(sqe, fd, buf, len, off);
+		else
+			io_uring_prep_read(sqe, fd, buf, len, off);
+		io_uring_sqe_set_data(sqe, user);
+		break;
+	case DIO_ENGINE_LIBAIO:
+		iocb = e->aio.free[--e->aio.nfree];
+		if (op == DIO_OP_WRITE)
+			io_prep_pwrite(iocb, fd, buf, len, off);
+		else
+			io_prep_pread(iocb, fd, buf, len, off);
+		iocb->data = user;
+		e->aio.pending[e->queued] = iocb;
+		break;
+	default:
+		return -EINVAL;
+	}
+	e->queued++;
+	return 0;
+}
+
+int dio_engine_submit(struct dio_engine *e)
+{
+	unsigned int done = 0;
+	int ret;
+
+	switch (e->type) {
+	case DIO_ENGINE_IO_URING:
+		if (!e->queued)
+			return 0;
+		ret = io_uring_submit(&e->uring.ring);
+		if (ret < 0)
+			return ret;
+		/* Anything not consumed stays in the SQ for the next call. */
+		done = ret;
+		break;
+	case DIO_ENGINE_LIBAIO:
+		while (done < e->queued) {
+			ret = io_submit(e->aio.ctx, e->queued - done,
+					e->aio.pending + done);
+			if (ret == -EINTR)
+				continue;
+			if (ret <= 0) {
+				if (done)
+					break;
+				return ret ? ret : -EAGAIN;
+			}
+			done += ret;
+		}
+		/* Keep whatever io_submit() left at the head of pending. */
+		memmove(e->aio.pending, e->aio.pending + done,
+			(e->queued - done) * sizeof(*e->aio.pending));
+		break;
+	default:
+		return -EINVAL;
+	}
+	e->queued -= done;
+	e->inflight += done;
+	return done;
+}
+
+static int dio_uring_reap(struct dio_engine *e, struct dio_cqe *cqes,
+			  unsigned int min, unsigned int max)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int i, n;
+	int ret;
+
+	if (min) {
+		do {
+			ret = io_uring_wait_cqe_nr(&e->uring.ring, &cqe, min);
+		} while (ret == -EINTR);
+		if (ret < 0)
+			return ret;
+	}
+	n = io_uring_peek_batch_cqe(&e->uring.ring, e->uring.cqes, max);
+	for (i = 0; i < n; i++) {
+		cqes[i].user = io_uring_cqe_get_data(e->uring.cqes[i]);
+		cqes[i].res = e->uring.cqes[i]->res;
+	}
+	io_uring_cq_advance(&e->uring.ring, n);
+	return n;
+}
+
+static int dio_aio_reap(struct dio_engine *e, struct dio_cqe *cqes,
+			unsigned int min, unsigned int max)
+{
+	int i, ret;
+
+	do {
+		ret = io_getevents(e->aio.ctx, min, max, e->aio.events, NULL);
+	} while (ret == -EINTR);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < ret; i++) {
+		struct iocb *iocb = e->aio.events[i].obj;
+
+		cqes[i].user = iocb->data;
+		/* res is an unsigned long carrying a negative errno. */
+		cqes[i].res = (long)e->aio.events[i].res;
+		e->aio.free[e->aio.nfree++] = iocb;
+	}
+	return ret;
+}
+
+int dio_engine_reap(struct dio_engine *e, struct dio_cqe *cqes,
+		    unsigned int min, unsigned int max)
+{
+	int ret;
+
+	/* Never wait for more than can arrive, nor return more than fits. */
+	if (max > e->depth)
+		max = e->depth;
+	if (max > e->inflight)
+		max = e->inflight;
+	if (min > max)
+		min = max;
+	if (!max)
+		return 0;
+
+	switch (e->type) {
+	case DIO_ENGINE_IO_URING:
+		ret = dio_uring_reap(e, cqes, min, max);
+		break;
+	case DIO_ENGINE_LIBAIO:
+		ret = dio_aio_reap(e, cqes, min, max);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (ret > 0)
+		e->inflight -= ret;
+	return ret;
+}
+
+unsigned int dio_engine_busy(const struct dio_engine *e)
+{
+	return e->queued + e->inflight;
+}
+
+void dio_engine_exit(struct dio_engine *e)
+{
+	if (!e)
+		return;
+	switch (e->type) {
+	case DIO_ENGINE_IO_URING:
+		io_uring_queue_exit(&e->uring.ring);
+		free(e->uring.cqes);
+		break;
+	case DIO_ENGINE_LIBAIO:
+		io_destroy(e->aio.ctx);
+		free(e->aio.iocbs);
+		free(e->aio.free);
+		free(e->aio.pending);
+		free(e->aio.events);
+		break;
+	}
+	free(e);
+}

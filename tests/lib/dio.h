@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared helpers for the guest-side O_DIRECT tests.
+ *
+ * This library deliberately does not include kselftest_harness.h: the 6.1
+ * harness header defines non-static globals (_fixture_global, __active_test,
+ * __run_test, ...), so it can only be included by exactly one translation
+ * unit per binary, the test itself.  Everything here therefore reports
+ * errors as a negative errno (or a mismatch descriptor) and leaves the
+ * ASSERT/EXPECT decision to the caller.
+ */
+#ifndef DIO_TEST_LIB_H
+#define DIO_TEST_LIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* All tests do I/O in units of one 4 KiB block, 4 KiB aligned. */
+#define DIO_BS			4096u
+#define DIO_ALIGN		4096u
+
+/*
+ * Per-test timeout in seconds.  The guest is QEMU without KVM running a
+ * lockdep kernel, easily 20-50x slower than native, and the 6.1 harness
+ * default of 30 s also covers FIXTURE_SETUP (the alarm is armed around the
+ * whole forked child), so the default is far too tight.
+ */
+#define DIO_TEST_TIMEOUT	300
+
+/* ------------------------------------------------------------------ */
+/* Environment: the contract with the guest init script.              */
+
+/* DIO_TEST_DIR, or NULL when unset or empty. */
+const char *dio_env_dir(void);
+/* DIO_TEST_FS ("ext4", "xfs"), or NULL when unset or empty. */
+const char *dio_env_fs(void);
+/* DIO_TEST_DEV (e.g. "/dev/nvme0n1"), or NULL when unset or empty. */
+const char *dio_env_dev(void);
+
+enum dio_kernel {
+	DIO_KERNEL_UNKNOWN,	/* unset or unrecognised value */
+	DIO_KERNEL_BASELINE,
+	DIO_KERNEL_PATCHED,
+};
+
+/* DIO_TEST_KERNEL parsed; see enum dio_kernel. */
+enum dio_kernel dio_env_kernel(void);
+const char *dio_kernel_name(enum dio_kernel k);
+
+/*
+ * For a test that only means something on the patched kernel: SKIP, with the
+ * reason, on baseline; FAIL when DIO_TEST_KERNEL is unset or unknown, since
+ * a silent skip there would hide a broken init script.  A macro, as it needs
+ * the harness's _metadata, so only for test files.  Use it in the TEST_F()
+ * body, not in FIXTURE_SETUP(): the 6.1 harness still runs the body after a
+ * SKIP in setup (it only stops on a failed setup).
+ */
+#define DIO_REQUIRE_PATCHED() do {					\
+	enum dio_kernel __k = dio_env_kernel();				\
+									\
+	ASSERT_NE(DIO_KERNEL_UNKNOWN, __k)				\
+		TH_LOG("DIO_TEST_KERNEL must be baseline or patched");	\
+	if (__k == DIO_KERNEL_BASELINE)					\
+		SKIP(return, "meaningful only on the patched kernel");	\
+} while (0)
+
+/* True when DIO_SELFTEST_FAIL=1: the harness wants the data check to fail. */
+bool dio_selftest_fail(void);
+
+/*
+ * The seed a data check must compare against.  Normally @seed itself; under
+ * DIO_SELFTEST_FAIL=1 a different seed, so every block mismatches and the
+ * harness can prove that a failing guest test turns the run red.  Every
+ * data check must go through this, never use the write seed directly.
+ */
+uint64_t dio_expect_seed(uint64_t seed);
+
+/* ------------------------------------------------------------------ */
+/* Buffers.                                                            */
+
+/* @len bytes aligned to DIO_ALIGN, or NULL (errno set). Free with free(). */
+void *dio_alloc(size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Data patterns.                                                      */
+
+/*
+ * Word @word of block @block for pattern @seed.  Every 64-bit word depends
+ * on all three, so a block written at the wrong offset, a stale block from
+ * an earlier pattern, or a torn block (part old, part new) never verifies.
+ */
+uint64_t dio_pattern_word(uint64_t seed, uint64_t block, uint64_t word);
+
+/* Fill @bs bytes (multiple of 8) at @buf with block @block of @seed. */
+void dio_pattern_fill(void *buf, size_t bs, uint64_t seed, uint64_t block);
+
+/* Where a check found the first wrong word. */
+struct dio_mismatch {
+	uint64_t block;		/* file block index */
+	size_t offset;		/* byte offset inside that block */
+	uint64_t want;
+	uint64_t got;
+};
+
+/*
+ * Check @nblocks blocks of @bs bytes at @buf, which should hold blocks
+ * @first .. @first + @nblocks - 1 of pattern @seed.  Returns 0 when all
+ * match, 1 on the first mismatch (described in @mm).
+ */
+int dio_pattern_check(const void *buf, size_t bs, uint64_t nblocks,
+		      uint64_t seed, uint64_t first, struct dio_mismatch *mm);
+
+/*
+ * Which block of pattern @seed (among @nblocks) does @buf hold?  Compares
+ * only the first word, for diagnostics of a misplaced write.  Returns the
+ * block index, or -1 when none.
+ */
+int64_t dio_pattern_whose(const void *buf, uint64_t seed, uint64_t nblocks);
+
+/* ------------------------------------------------------------------ */
+/* Deterministic randomness.                                           */
+
+/* splitmix64: tiny, seedable, good enough for shuffles and offsets. */
+uint64_t dio_rand_next(uint64_t *state);
+
+/* Fill @idx with a @seed-determined random permutation of 0 .. @n - 1. */
+void dio_permutation(uint32_t *idx, uint32_t n, uint64_t seed);
+
+/* ------------------------------------------------------------------ */
+/* Test files.                                                         */
+
+/*
+ * "<dir>/<name>.<pid>" into @buf.  The pid keeps a leftover from a killed
+ * (timed out) earlier run from colliding.  Returns 0 or -ENAMETOOLONG.
+ */
+int dio_file_path(char *buf, size_t len, const char *dir, const char *name);
+
+/*
+ * Create @path (which must not exist), fallocate @nblocks blocks of DIO_BS
+ * and fill them with buffered writes of pattern @seed, fsync, then drop the
+ * file from the page cache.  Afterwards every block is written and mapped
+ * on disk, so later O_DIRECT writes are pure overwrites.  Returns 0, or a
+ * negative errno after unlinking whatever it created: in 6.1 a failing
+ * FIXTURE_SETUP skips FIXTURE_TEARDOWN, so setup must not leak on error.
+ */
+int dio_file_prepare(const char *path, uint64_t nblocks, uint64_t seed);
+
+/* fsync (when @sync) and drop @fd's file from the page cache: 0 or -errno. */
+int dio_drop_cache(int fd, bool sync);
+
+/*
+ * Read blocks 0 .. @nblocks - 1 of @fd with pread (the caller picks O_DIRECT
+ * or buffered by how it opened @fd) and check them against pattern @seed.
+ * Returns 0 when all match, 1 on a mismatch (in @mm), or a negative errno
+ * on a failed or short read.
+ */
+int dio_read_verify(int fd, uint64_t nblocks, uint64_t seed,
+		    struct dio_mismatch *mm);
+
+/* ------------------------------------------------------------------ */
+/* Async I/O engines.                                                  */
+
+enum dio_engine_type {
+	DIO_ENGINE_IO_URING,
+	DIO_ENGINE_LIBAIO,
+};
+
+enum dio_op {
+	DIO_OP_READ,
+	DIO_OP_WRITE,
+};
+
+/* One reaped completion. */
+struct dio_cqe {
+	void *user;		/* as passed to dio_engine_queue() */
+	long long res;		/* bytes transferred, or negative errno */
+};
+
+struct dio_engine;
+
+const char *dio_engine_name(enum dio_engine_type type);
+
+/*
+ * Set up an engine that keeps at most @depth I/Os queued plus in flight.
+ * Returns 0 or a negative errno (-ENOSYS/-EPERM: the interface is off).
+ */
+int dio_engine_init(struct dio_engine **ep, enum dio_engine_type type,
+		    unsigned int depth);
+
+/*
+ * Queue one @op of @len bytes at @off of @fd from/to @buf; @user comes back
+ * in its completion.  Nothing reaches the kernel until dio_engine_submit(),
+ * so a caller can batch.  Returns 0, or -EBUSY when @depth I/Os are
+ * already queued or in flight (reap first).
+ */
+int dio_engine_queue(struct dio_engine *e, enum dio_op op, int fd, void *buf,
+		     size_t len, off_t off, void *user);
+
+/* Submit everything queued.  Returns the number submitted, or -errno. */
+int dio_engine_submit(struct dio_engine *e);
+
+/*
+ * Wait for at least @min (capped at the number in flight) and return up to
+ * @max completions in @cqes.  Returns their number, or -errno.
+ */
+int dio_engine_reap(struct dio_engine *e, struct dio_cqe *cqes,
+		    unsigned int min, unsigned int max);
+
+/* I/Os queued or submitted and not yet reaped. */
+unsigned int dio_engine_busy(const struct dio_engine *e);
+
+/* Tear down; in-flight I/O is waited for by the kernel on ring/ctx exit. */
+void dio_engine_exit(struct dio_engine *e);
+
+#endif /* DIO_TEST_LIB_H */
