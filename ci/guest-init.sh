@@ -32,7 +32,12 @@ KERNEL=$(arg kernel)
 SELFTEST=$(arg selftest)
 say "# dio-guest kernel=$KERNEL release=$(uname -r) selftest=${SELFTEST:-none}"
 [ "$SELFTEST" = hang ] && exec sleep 1000000
-[ "$SELFTEST" = fail ] && export DIO_SELFTEST_FAIL=1
+if [ "$SELFTEST" = fail ]; then
+	# Data checks compare against a wrong pattern, and a splat-shaped line
+	# goes into the kernel log: both must turn the run red.
+	export DIO_SELFTEST_FAIL=1
+	echo "<4>BUG: dio harness self-test, a splat on purpose" >/dev/kmsg
+fi
 
 for dev in $(arg devs | tr ',' ' '); do
 	case $dev in
