@@ -12,9 +12,10 @@ checkout_kernel "$kernel"
 
 export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ccache}
 # Both kernels build from the same source path; a freshly unpacked tree has
-# new mtimes, which must not defeat ccache's direct mode.
+# new mtimes, which must not defeat ccache's direct mode. Paths under build/
+# are hashed relative to it, so a clone at another path (CI) hits the cache.
 export CCACHE_SLOPPINESS=include_file_mtime,include_file_ctime,time_macros
-export CCACHE_NOHASHDIR=1
+export CCACHE_NOHASHDIR=1 CCACHE_BASEDIR=$BUILD
 export KBUILD_BUILD_TIMESTAMP="2000-01-01" KBUILD_BUILD_USER=dio KBUILD_BUILD_HOST=series
 ccache -M 10G >/dev/null
 ccache -z >/dev/null
