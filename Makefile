@@ -4,7 +4,7 @@
 #   make bench   the baseline / patched / raw benchmark (bench/)
 SHELL := /bin/bash
 .NOTPARALLEL:
-.PHONY: bench check deps host-tests base tree kernels guest boot selftest report clean distclean
+.PHONY: bench bisect-check check deps host-tests base tree kernels guest boot selftest report clean distclean
 
 KERNELS := baseline patched
 CONFIG_SET := test
@@ -40,13 +40,21 @@ selftest:
 report:
 	ci/report.sh build/results
 
+# Every prefix of the series builds (not in check: a build per patch).
+bisect-check: deps base tree
+	ci/bisect-check.sh
+
 bench:
 	@echo "ERROR [bench]: make bench is not written yet (issue 5)" >&2; exit 1
 
 clean:
 	rm -rf build/results build/selftest build/guest
 
-distbench:
+dist# Every prefix of the series builds (not in check: a build per patch).
+bisect-check: deps base tree
+	ci/bisect-check.sh
+
+bench:
 	@echo "ERROR [bench]: make bench is not written yet (issue 5)" >&2; exit 1
 
 clean:

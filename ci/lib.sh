@@ -43,6 +43,7 @@ checkout_kernel() {
 	case "$1" in
 	baseline) git -C "$SRC" checkout -q base ;;
 	patched) git -C "$SRC" checkout -q patched ;;
+	bisect) ;; # ci/bisect-check.sh checks out each commit itself
 	*) die "unknown kernel '$1' (baseline or patched)" ;;
 	esac
 }
