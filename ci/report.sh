@@ -1,6 +1,6 @@
 #!/bin/bash
-# Stage "report": count every TAP result under the given directories, list
-# each failure and skip with its file, and end with the line
+# Stage "report": count every TAP result under the given directories, print
+# each result with its file (PASS, FAIL, SKIP), and end with the line
 # "N passed, N failed, N skipped". Exits 1 if anything failed or nothing ran.
 # Usage: report.sh DIR...
 set -euo pipefail
@@ -12,7 +12,7 @@ mapfile -t files < <(find "$@" -name '*.tap' -type f | LC_ALL=C sort)
 awk '
 FNR == 1 { where = FILENAME; sub(".*/results/", "", where) }
 /^ok [0-9]+/ && / # [Ss][Kk][Ii][Pp]/ { skipped++; print "SKIP " where ": " $0; next }
-/^ok [0-9]+/ { passed++; next }
+/^ok [0-9]+/ { passed++; print "PASS " where ": " $0; next }
 /^not ok [0-9]+/ { failed++; print "FAIL " where ": " $0; next }
 END {
 	printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped
