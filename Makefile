@@ -1,10 +1,12 @@
 # Async direct I/O completion series: build, boot and test harness.
-#   make check   install deps, fetch the base, build baseline + patched,
-#                boot each in QEMU (NVMe, virtio-blk) and run the tests
-#   make bench   the baseline / patched / raw benchmark (bench/)
+#   make check          install deps, fetch the base, build baseline + patched,
+#                       boot each in QEMU (NVMe, virtio-blk) and run the tests
+#   make bench          the baseline / patched / raw benchmark (issue 5)
+#   make bisect-check   every prefix of the series builds
 SHELL := /bin/bash
 .NOTPARALLEL:
-.PHONY: bench bisect-check check deps host-tests base tree kernels guest boot selftest report clean distclean
+.PHONY: bench bisect-check check deps host-tests base tree kernels guest boot \
+	selftest report clean distclean
 
 KERNELS := baseline patched
 CONFIG_SET := test
@@ -40,7 +42,7 @@ selftest:
 report:
 	ci/report.sh build/results
 
-# Every prefix of the series builds (not in check: a build per patch).
+# Not part of check: one kernel build per patch.
 bisect-check: deps base tree
 	ci/bisect-check.sh
 
@@ -50,12 +52,5 @@ bench:
 clean:
 	rm -rf build/results build/selftest build/guest
 
-dist# Every prefix of the series builds (not in check: a build per patch).
-bisect-check: deps base tree
-	ci/bisect-check.sh
-
-bench:
-	@echo "ERROR [bench]: make bench is not written yet (issue 5)" >&2; exit 1
-
-clean:
+distclean:
 	rm -rf build
