@@ -30,13 +30,6 @@ tr -d '\r' <"$OUT/results.raw" | awk -v dir="$TAP" '
 out != "" { print > out }
 '
 
-n=0
-checks=()
-check() { # check OK|FAIL DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = OK ]; then checks+=("ok $n $2"); else checks+=("not ok $n $2"); fi
-}
-
 release=$(sed -n 's/^# dio-guest .* release=\([^ ]*\) .*/\1/p' "$TAP/guest.log" 2>/dev/null)
 case $release in
 *-"$kernel" | *-"$kernel"+) check OK "harness.$kernel.booted_kernel # $release" ;;
@@ -86,10 +79,6 @@ else
 	printf '%s\n' "$splat" >&2
 fi
 
-{
-	echo "TAP version 13"
-	echo "1..$n"
-	printf '%s\n' "${checks[@]}"
-} >"$TAP/harness.tap"
+tap_write "$TAP/harness.tap"
 rm -f "$TAP"/*.rc "$TAP"/*.end
 log "$kernel/$set: $(ls "$TAP"/*.tap | wc -l) TAP files in $TAP (accelerator ${accel^^})"

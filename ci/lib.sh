@@ -62,3 +62,23 @@ resultdir() {
 		echo "$BUILD/results/$2-$1"
 	fi
 }
+
+# Harness checks as TAP: record with `check OK|FAIL "NAME[ # WHY]"` (numbered
+# in order), then write them all with `tap_write FILE`.
+TAP_RESULTS=()
+check() {
+	local n=$((${#TAP_RESULTS[@]} + 1))
+	if [ "$1" = OK ]; then
+		TAP_RESULTS+=("ok $n $2")
+	else
+		TAP_RESULTS+=("not ok $n $2")
+	fi
+}
+
+tap_write() {
+	{
+		echo "TAP version 13"
+		echo "1..${#TAP_RESULTS[@]}"
+		printf '%s\n' "${TAP_RESULTS[@]}"
+	} >"$1"
+}

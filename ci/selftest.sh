@@ -9,21 +9,20 @@ set -euo pipefail
 
 OUT=$BUILD/results/selftest
 mkdir -p "$OUT"
-results=()
 
 fail_dir=$(resultdir baseline test fail)
 DIO_DEVS=virtio-blk DIO_FS=ext4 "$TOP/ci/boot.sh" baseline test fail
 "$TOP/ci/collect.sh" baseline test fail
 report=$("$TOP/ci/report.sh" "$fail_dir/tap") && rc=0 || rc=$?
 if [ "$rc" -eq 1 ] && grep -q '^FAIL .*virtio-blk\.ext4\..*: not ok ' <<<"$report"; then
-	results+=("ok 1 harness_selftest.failing_guest_test_goes_red")
+	check OK "harness_selftest.failing_guest_test_goes_red"
 else
-	results+=("not ok 1 harness_selftest.failing_guest_test_goes_red # report exit $rc: ${report##*$'\n'}")
+	check FAIL "harness_selftest.failing_guest_test_goes_red # report exit $rc: ${report##*$'\n'}"
 fi
 if grep -q '^FAIL .*: not ok [0-9]* harness\.baseline\.no_kernel_splat' <<<"$report"; then
-	results+=("ok 2 harness_selftest.console_splat_goes_red")
+	check OK "harness_selftest.console_splat_goes_red"
 else
-	results+=("not ok 2 harness_selftest.console_splat_goes_red # the splat was not reported")
+	check FAIL "harness_selftest.console_splat_goes_red # the splat was not reported"
 fi
 log "failing guest test and splat: ${report##*$'\n'} (failures expected)"
 
@@ -31,14 +30,10 @@ rc=0
 err=$(DIO_DEVS=virtio-blk DIO_FS=ext4 DIO_GUEST_TIMEOUT=${DIO_HANG_TIMEOUT:-45} \
 	"$TOP/ci/boot.sh" baseline test hang 2>&1 >/dev/null) || rc=$?
 if [ "$rc" -ne 0 ] && grep -q '^ERROR \[boot\]: watchdog' <<<"$err"; then
-	results+=("ok 3 harness_selftest.hung_guest_hits_watchdog")
+	check OK "harness_selftest.hung_guest_hits_watchdog"
 else
-	results+=("not ok 3 harness_selftest.hung_guest_hits_watchdog # boot.sh exited $rc: ${err##*$'\n'}")
+	check FAIL "harness_selftest.hung_guest_hits_watchdog # boot.sh exited $rc: ${err##*$'\n'}"
 fi
 log "hung guest: $(grep '^ERROR' <<<"$err" || echo "no watchdog error (exit $rc)")"
 
-{
-	echo "TAP version 13"
-	echo "1..${#results[@]}"
-	printf '%s\n' "${results[@]}"
-} >"$OUT/harness-selftest.tap"
+tap_write "$OUT/harness-selftest.tap"
