@@ -12,6 +12,8 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tracefs tracefs /sys/kernel/tracing
+# Only the test kernels have debugfs (fault injection); the bench kernel not.
+[ -d /sys/kernel/debug ] && mount -t debugfs debugfs /sys/kernel/debug
 
 arg() {
 	tr ' ' '\n' </proc/cmdline | sed -n "s/^dio\.$1=//p"
