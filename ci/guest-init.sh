@@ -5,7 +5,7 @@
 # (ci/collect.sh) checks; the console (ttyS0) keeps the kernel log clean of them.
 #
 # Command line: dio.kernel=NAME dio.devs=nvme,virtio-blk dio.fs=ext4,xfs
-#               [dio.selftest=fail|hang]
+#               [dio.selftest=fail|hang] [dio.tests=NAME,NAME (default: all)]
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
@@ -32,6 +32,7 @@ finish() {
 
 KERNEL=$(arg kernel)
 SELFTEST=$(arg selftest)
+TESTS=$(arg tests)
 say "# dio-guest kernel=$KERNEL release=$(uname -r) selftest=${SELFTEST:-none}"
 [ "$SELFTEST" = hang ] && exec sleep 1000000
 if [ "$SELFTEST" = fail ]; then
@@ -55,6 +56,10 @@ for dev in $(arg devs | tr ',' ' '); do
 		esac >/tmp/mkfs.log 2>&1 || { say "# dio-error mkfs.$fs $blk: $(tail -n1 /tmp/mkfs.log)"; continue; }
 		mount -t "$fs" "$blk" /mnt || { say "# dio-error mount $fs $blk"; continue; }
 		for t in /tests/*; do
+			case ",${TESTS:-$(basename "$t")}," in
+			*",$(basename "$t"),"*) ;;
+			*) continue ;;
+			esac
 			say "# dio-test $(basename "$t")"
 			DIO_TEST_DIR=/mnt DIO_TEST_DEV=$blk DIO_TEST_FS=$fs \
 			DIO_TEST_KERNEL=$KERNEL "$t" >&3 2>&1

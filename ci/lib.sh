@@ -43,8 +43,9 @@ checkout_kernel() {
 	case "$1" in
 	baseline) git -C "$SRC" checkout -q base ;;
 	patched) git -C "$SRC" checkout -q patched ;;
+	naive) git -C "$SRC" checkout -q naive ;; # made by ci/naive.sh
 	bisect) ;; # ci/bisect-check.sh checks out each commit itself
-	*) die "unknown kernel '$1' (baseline or patched)" ;;
+	*) die "unknown kernel '$1' (baseline, patched or naive)" ;;
 	esac
 }
 

@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dio_caller_deadlock: a task that waits in inode_dio_wait() never depends
+ * on a completion that only a blocked task would run.
+ *
+ * With IOCB_DIO_CALLER_COMP, io_uring runs the completion of a direct write
+ * into unwritten extents in the issuing task, from its task_work.  Upstream
+ * had to disable that (838b35bb6a89): a task with such writes in flight that
+ * then called ftruncate() or fallocate() slept in inode_dio_wait() for
+ * completions only it would run.  Each case here builds such a situation:
+ * writes into fallocated (unwritten) space are submitted and deliberately
+ * not reaped, then something that waits in inode_dio_wait() runs, in the
+ * same task or in another one that the issuer is blocked behind.
+ *
+ * Rings with IORING_SETUP_DEFER_TASKRUN make the bad case deterministic:
+ * their task_work runs only when the task asks for completions, so the
+ * completions are certainly pending when the wait starts.  A plain ring and
+ * an SQPOLL ring are covered too.
+ *
+ * Every scenario runs in a child process, and the test itself is the
+ * watchdog: a child that has not finished after DEADLOCK_TIMEOUT seconds
+ * fails the test and is left behind (a task stuck in inode_dio_wait() cannot
+ * be killed), instead of hanging the whole run.  On the naive kernel
+ * (`make check-naive`) these tests must fail; on baseline and patched they
+ * must pass.  After the waits, every write must have completed with its full
+ * length and the surviving data must read back intact.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <liburing.h>
+
+#include "kselftest_harness.h"
+#include "lib/dio.h"
+
+#define FILE_BLOCKS	256u		/* 1 MiB fallocated, unwritten */
+#define NWRITES		16u		/* every other block of the first 128 KiB */
+#define TRUNC_SIZE	(512u * 1024)	/* keeps every written block */
+#define PUNCH_OFF	(768u * 1024)	/* a range no write touches */
+#define PUNCH_LEN	(128u * 1024)
+#define PENDING_US	300000		/* time for the writes to finish */
+#define DEADLOCK_TIMEOUT 45		/* s; the hung task detector fires at 60 */
+#define SEED		0x63616c6c65722d31ULL
+
+enum ring_kind { RING_PLAIN, RING_DEFER, RING_SQPOLL };
+enum wait_op { OP_FTRUNCATE, OP_PUNCH, OP_FSYNC };
+enum scenario {
+	SAME_TASK,	/* the issuer itself waits in inode_dio_wait() */
+	CROSS_TASK,	/* another task waits with i_rwsem held; the issuer
+			 * then blocks on that i_rwsem */
+	RING_CLOSED,	/* the ring is closed with the completions pending */
+	FILE_CLOSED,	/* the file is closed before reaping */
+};
+
+/* Child exit codes, so the parent can say what went wrong. */
+enum {
+	CHILD_OK, CHILD_SETUP, CHILD_SUBMIT, CHILD_WAITOP, CHILD_CQE,
+	CHILD_DATA, CHILD_PEER,
+};
+
+static const char * const child_errs[] = {
+	"ok", "setup failed", "submit failed", "the waiting call failed",
+	"a write completed with a wrong result", "data did not read back",
+	"the other task failed",
+};
+
+static unsigned int ring_flags(enum ring_kind kind)
+{
+	switch (kind) {
+	case RING_DEFER:
+		return IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+	case RING_SQPOLL:
+		return IORING_SETUP_SQPOLL;
+	default:
+		return 0;
+	}
+}
+
+static int wait_op(int fd, enum wait_op op)
+{
+	switch (op) {
+	case OP_FTRUNCATE:
+		return ftruncate(fd, TRUNC_SIZE);
+	case OP_PUNCH:
+		return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				 PUNCH_OFF, PUNCH_LEN);
+	default:
+		return fsync(fd);
+	}
+}
+
+/* Queue NWRITES 4 KiB O_DIRECT writes of pattern SEED into unwritten space. */
+static int submit_writes(struct io_uring *ring, int fd, char *bufs)
+{
+	unsigned int i;
+
+	for (i = 0; i < NWRITES; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+		if (!sqe)
+			return -EBUSY;
+		dio_pattern_fill(bufs + i * DIO_BS, DIO_BS, SEED, 2 * i);
+		io_uring_prep_write(sqe, fd, bufs + i * DIO_BS, DIO_BS,
+				    (off_t)2 * i * DIO_BS);
+	}
+	return io_uring_submit(ring) == (int)NWRITES ? 0 : -EIO;
+}
+
+static int reap_writes(struct io_uring *ring)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int i;
+	int bad = 0;
+
+	for (i = 0; i < NWRITES; i++) {
+		if (io_uring_wait_cqe(ring, &cqe))
+			return -EIO;
+		if (cqe->res != (int)DIO_BS)
+			bad = -EIO;
+		io_uring_cqe_seen(ring, cqe);
+	}
+	return bad;
+}
+
+/* The written blocks hold their pattern: the completions really happened. */
+static int check_data(const char *path)
+{
+	struct dio_mismatch mm;
+	char *buf = dio_alloc(DIO_BS);
+	unsigned int i;
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_DIRECT);
+	if (fd < 0 || !buf) {
+		free(buf);
+		return -EIO;
+	}
+	for (i = 0; i < NWRITES && !ret; i++) {
+		if (pread(fd, buf, DIO_BS, (off_t)2 * i * DIO_BS) != DIO_BS)
+			ret = -EIO;
+		else if (dio_pattern_check(buf, DIO_BS, 1, dio_expect_seed(SEED),
+					   2 * i, &mm))
+			ret = -EIO;
+	}
+	close(fd);
+	free(buf);
+	return ret;
+}
+
+/*
+ * The whole scenario, in a child process.  Returns a CHILD_* code.  Where
+ * another task is involved it is a grandchild, reaped here.
+ */
+static int scenario(const char *path, enum scenario sc, enum ring_kind kind,
+		    enum wait_op op)
+{
+	struct io_uring ring;
+	pid_t peer = -1;
+	char *bufs;
+	int fd, st;
+
+	fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_DIRECT, 0644);
+	if (fd < 0)
+		return CHILD_SETUP;
+	bufs = dio_alloc(NWRITES * DIO_BS);
+	if (!bufs || fallocate(fd, 0, 0, (off_t)FILE_BLOCKS * DIO_BS) ||
+	    io_uring_queue_init(64, &ring, ring_flags(kind)))
+		return CHILD_SETUP;
+	if (submit_writes(&ring, fd, bufs))
+		return CHILD_SUBMIT;
+	/* Let the writes finish, so that their completions are pending. */
+	usleep(PENDING_US);
+
+	switch (sc) {
+	case SAME_TASK:
+		if (wait_op(fd, op))
+			return CHILD_WAITOP;
+		break;
+	case CROSS_TASK:
+		/*
+		 * The peer takes i_rwsem and waits in inode_dio_wait() for our
+		 * completions; then we block on the same i_rwsem.  If the
+		 * peer's wait depended on our task_work, neither would return.
+		 */
+		peer = fork();
+		if (peer < 0)
+			return CHILD_SETUP;
+		if (peer == 0)
+			_exit(wait_op(fd, op) ? CHILD_WAITOP : CHILD_OK);
+		usleep(PENDING_US);
+		if (wait_op(fd, op))
+			return CHILD_WAITOP;
+		if (waitpid(peer, &st, 0) != peer || !WIFEXITED(st) ||
+		    WEXITSTATUS(st))
+			return CHILD_PEER;
+		break;
+	case RING_CLOSED:
+		/* Pending completions must not be lost with the ring. */
+		io_uring_queue_exit(&ring);
+		if (wait_op(fd, op))
+			return CHILD_WAITOP;
+		close(fd);
+		return check_data(path) ? CHILD_DATA : CHILD_OK;
+	case FILE_CLOSED:
+		/*
+		 * The requests hold the file: closing it must change nothing,
+		 * and a wait through another descriptor must still return.
+		 */
+		close(fd);
+		fd = open(path, O_RDWR);
+		if (fd < 0)
+			return CHILD_SETUP;
+		if (wait_op(fd, op))
+			return CHILD_WAITOP;
+		break;
+	}
+
+	if (reap_writes(&ring))
+		return CHILD_CQE;
+	io_uring_queue_exit(&ring);
+	close(fd);
+	return check_data(path) ? CHILD_DATA : CHILD_OK;
+}
+
+FIXTURE(dio_caller_deadlock) {
+	char path[PATH_MAX];
+	bool stuck;
+};
+
+FIXTURE_VARIANT(dio_caller_deadlock) {
+	enum scenario sc;
+	enum ring_kind ring;
+	enum wait_op op;
+};
+
+#define VARIANT(_name, _sc, _ring, _op)				\
+	FIXTURE_VARIANT_ADD(dio_caller_deadlock, _name) {	\
+		.sc = _sc, .ring = _ring, .op = _op,		\
+	}
+
+VARIANT(same_plain_ftruncate, SAME_TASK, RING_PLAIN, OP_FTRUNCATE);
+VARIANT(same_defer_ftruncate, SAME_TASK, RING_DEFER, OP_FTRUNCATE);
+VARIANT(same_defer_punch, SAME_TASK, RING_DEFER, OP_PUNCH);
+VARIANT(same_defer_fsync, SAME_TASK, RING_DEFER, OP_FSYNC);
+VARIANT(same_sqpoll_ftruncate, SAME_TASK, RING_SQPOLL, OP_FTRUNCATE);
+VARIANT(cross_defer_ftruncate, CROSS_TASK, RING_DEFER, OP_FTRUNCATE);
+VARIANT(cross_defer_punch, CROSS_TASK, RING_DEFER, OP_PUNCH);
+VARIANT(ring_closed_defer, RING_CLOSED, RING_DEFER, OP_FTRUNCATE);
+VARIANT(file_closed_defer, FILE_CLOSED, RING_DEFER, OP_FTRUNCATE);
+
+FIXTURE_SETUP(dio_caller_deadlock)
+{
+	const char *dir = dio_env_dir();
+
+	ASSERT_NE(NULL, dir) TH_LOG("DIO_TEST_DIR is not set");
+	ASSERT_EQ(0, dio_file_path(self->path, sizeof(self->path), dir,
+				   "caller-deadlock"));
+	self->stuck = false;
+}
+
+FIXTURE_TEARDOWN(dio_caller_deadlock)
+{
+	/* A stuck child may still use the file: leave it for the post-mortem. */
+	if (!self->stuck)
+		unlink(self->path);
+}
+
+TEST_F_TIMEOUT(dio_caller_deadlock, returns, DEADLOCK_TIMEOUT + 60)
+{
+	time_t deadline = time(NULL) + DEADLOCK_TIMEOUT;
+	pid_t pid;
+	int st;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(scenario(self->path, variant->sc, variant->ring,
+			       variant->op));
+
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		if (time(NULL) > deadline) {
+			self->stuck = true;
+			kill(pid, SIGKILL);
+			ASSERT_TRUE(false)
+				TH_LOG("no return after %d s: a wait depends on a completion nobody runs",
+				       DEADLOCK_TIMEOUT);
+		}
+		usleep(100000);
+	}
+	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("child died, status 0x%x", st);
+	ASSERT_EQ(CHILD_OK, WEXITSTATUS(st))
+		TH_LOG("%s", WEXITSTATUS(st) < ARRAY_SIZE(child_errs) ?
+		       child_errs[WEXITSTATUS(st)] : "unknown failure");
+}
+
+TEST_HARNESS_MAIN
