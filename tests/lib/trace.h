@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Counting where async dio completions run, from tracefs histogram
+ * triggers.
+ *
+ * Histograms count in the kernel, per event, so nothing is lost however
+ * fast completions arrive (a trace buffer can overrun at QD16 under TCG).
+ * Two counters:
+ *
+ *  - workqueue:workqueue_execute_start, keyed by the work function: the
+ *    iomap_dio_complete_work line counts dio completions run by the dio
+ *    workqueue.  Exists on every kernel, but counts every file's dios: the
+ *    tests do no other direct I/O while counting.
+ *
+ *  - iomap:iomap_dio_complete (added by the series, so only on the patched
+ *    kernel), keyed by the context it ran in and its error, filtered on the
+ *    test file's inode: completions of this file per context.
+ *
+ * Like dio.h, this file does not include the harness; errors come back as
+ * a negative errno and the pass/fail decision as a reason string.
+ */
+#ifndef DIO_TEST_TRACE_H
+#define DIO_TEST_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dio.h"
+
+/* iomap_dio_complete's ctx field. */
+enum dio_ctx {
+	DIO_CTX_TASK,		/* the issuer, e.g. its own last reference */
+	DIO_CTX_WORKQUEUE,	/* s_dio_done_wq */
+	DIO_CTX_IRQ,		/* straight from the bio end_io */
+	DIO_CTX_NR,
+};
+
+struct dio_counts {
+	/* iomap_dio_complete_work items run, any file. */
+	uint64_t dio_work;
+	/* The ctx counters below were collected (the event exists). */
+	bool have_event;
+	/* iomap_dio_complete per ctx, for the traced inode. */
+	uint64_t ctx[DIO_CTX_NR];
+	/* ... of those, completions with a nonzero error. */
+	uint64_t err_ctx[DIO_CTX_NR];
+	/* One of the nonzero errors seen (negative errno), else 0. */
+	int error;
+};
+
+struct dio_trace {
+	uint64_t ino;		/* whose iomap completions to count */
+	bool wq_armed;
+	bool ev_armed;
+};
+
+/* Does this kernel have the iomap:iomap_dio_complete event? */
+bool dio_trace_have_event(void);
+
+/*
+ * Arm the counters for inode @ino: the workqueue histogram always, the
+ * iomap one when the event exists.  A copy of the same trigger left by an
+ * earlier test that was killed is removed first.  Returns 0, or a negative
+ * errno with nothing left armed.
+ */
+int dio_trace_start(struct dio_trace *t, uint64_t ino);
+
+/*
+ * Read the counters into @c and disarm (removing a hist trigger also
+ * frees its counts, so the next test starts from zero).  Every completion
+ * of an I/O already reaped has been counted: both events fire before the
+ * completion reaches user space.  Returns 0 or a negative errno; the
+ * triggers are removed either way.
+ */
+int dio_trace_stop(struct dio_trace *t, struct dio_counts *c);
+
+/* Disarm without reading; safe to call again, for teardown. */
+void dio_trace_disarm(struct dio_trace *t);
+
+/* "dio_work N, task N, workqueue N, irq N, errors N/N/N": for a TH_LOG. */
+void dio_counts_describe(const struct dio_counts *c, char *buf, size_t len);
+
+/* What a test expects of the completions it counted. */
+enum dio_expect {
+	/*
+	 * A write that must complete in task context (a punt rule holds):
+	 * the dio workqueue ran, and on the patched kernel no completion of
+	 * the file ran in irq.  The same on the baseline, where every async
+	 * write goes to the workqueue.
+	 */
+	DIO_EXPECT_WORKQUEUE,
+	/*
+	 * A write the filesystem waits for in the issuing task (ext4 makes
+	 * every extending write synchronous, IOMAP_DIO_FORCE_WAIT), which
+	 * then completes it itself: task context, but no workqueue, on
+	 * either kernel; on the patched kernel every completion of the file
+	 * ran in the task.
+	 */
+	DIO_EXPECT_ISSUER,
+	/*
+	 * A pure overwrite: on the patched kernel no workqueue and at least
+	 * one irq completion; on the baseline the workqueue (today's
+	 * behaviour, so the same test tells the kernels apart).
+	 */
+	DIO_EXPECT_WRITE_INLINE,
+	/* A read: inline on both kernels, irq seen where countable. */
+	DIO_EXPECT_READ_INLINE,
+};
+
+/*
+ * Check @c, counted over @nr_io I/Os of the traced file, against @e on
+ * kernel @k.  Returns 0 when it holds, else 1 with the reason in @why.  On
+ * the patched kernel the iomap event is required: without it nothing
+ * would show the per-file context.  Besides @e, the counts must add up
+ * (each I/O completes once, the workqueue ran only this file's dios), so a
+ * counter that silently reads zero cannot pass for "no workqueue".
+ */
+int dio_counts_check(const struct dio_counts *c, enum dio_expect e,
+		     enum dio_kernel k, uint32_t nr_io, char *why,
+		     size_t len);
+
+#endif /* DIO_TEST_TRACE_H */
