@@ -766,10 +766,14 @@ int dio_run_io(struct dio_run *r)
 	for (nfree = 0; nfree < r->qd; nfree++)
 		slots[nfree] = nfree;
 
-	err = dio_engine_init(&e, r->engine, r->qd);
-	if (err) {
-		e = NULL;
-		goto out;
+	if (r->eng) {
+		e = r->eng;
+	} else {
+		err = dio_engine_init(&e, r->engine, r->qd);
+		if (err) {
+			e = NULL;
+			goto out;
+		}
 	}
 
 	while (r->done < r->nr) {
@@ -812,8 +816,17 @@ int dio_run_io(struct dio_run *r)
 	}
 	err = 0;
 out:
-	/* Exiting the ring or context waits for whatever is in flight. */
-	dio_engine_exit(e);
+	/*
+	 * Exiting the ring or context waits for whatever is in flight.  A
+	 * caller's engine that failed midway may still have I/O in flight
+	 * into our buffers: reap it before they are freed.
+	 */
+	if (!r->eng)
+		dio_engine_exit(e);
+	else
+		while (dio_engine_busy(e) &&
+		       dio_engine_reap(e, cqes, 1, r->qd) > 0)
+			;
 	free(bufs);
 	free(slots);
 	free(cqes);

@@ -248,9 +248,13 @@ void dio_engine_exit(struct dio_engine *e);
  * What dio_run_io() does: @nr I/Os of DIO_BS, the i-th at file block
  * @blocks[i], through @engine keeping up to @qd in flight.  A write writes
  * block blocks[i] of pattern @seed; a read checks it holds that block of
- * pattern @seed.  The caller opens @fd with the flags under test.
+ * pattern @seed.  The caller opens @fd with the flags under test.  A
+ * loop that runs many batches passes its own engine in @eng: setting up a
+ * ring per batch costs more than the batch under TCG.
  */
 struct dio_run {
+	/* NULL: set one up and tear it down; else reuse it (depth >= qd). */
+	struct dio_engine *eng;
 	enum dio_engine_type engine;
 	unsigned int qd;
 	enum dio_op op;

@@ -10,7 +10,10 @@
 #define DIO_TEST_EXPECT_H
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "dio.h"
@@ -20,32 +23,55 @@
 #error "include kselftest_harness.h before lib/expect.h"
 #endif
 
+/* Arm the completion counters @t on @fd's inode. */
+static inline void dio_count_start(struct __test_metadata *_metadata,
+				   struct dio_trace *t, int fd)
+{
+	struct stat st;
+	int ret;
+
+	ASSERT_EQ(0, fstat(fd, &st)) TH_LOG("fstat: %s", strerror(errno));
+	ret = dio_trace_start(t, st.st_ino);
+	ASSERT_EQ(0, ret) TH_LOG("arming the completion counters: %s",
+				 strerror(-ret));
+}
+
 /*
- * Run @r with the completion counters armed on @r->fd's inode, and read
- * them into @c.  Only the counters' own failures ASSERT here; the I/O
- * result is dio_run_io()'s, for the caller to judge (an error test wants
- * a failure).  The counts are logged, so every run's TAP shows where its
- * completions ran.
+ * Read and disarm the counters into @c, and log them after @what, so every
+ * run's TAP shows where its completions ran.
+ */
+static inline void dio_count_stop(struct __test_metadata *_metadata,
+				  struct dio_trace *t, struct dio_counts *c,
+				  const char *what)
+{
+	char msg[256];
+	int ret;
+
+	ret = dio_trace_stop(t, c);
+	ASSERT_EQ(0, ret) TH_LOG("reading the completion counters: %s",
+				 strerror(-ret));
+	dio_counts_describe(c, msg, sizeof(msg));
+	TH_LOG("%s: %s", what, msg);
+}
+
+/*
+ * Run @r with the counters armed on @r->fd's inode, and read them into
+ * @c.  The I/O result is dio_run_io()'s, for the caller to judge (an error
+ * test wants a failure).
  */
 static inline int dio_run_counted(struct __test_metadata *_metadata,
 				  struct dio_trace *t, struct dio_run *r,
 				  struct dio_counts *c)
 {
-	char msg[256];
-	struct stat st;
-	int ret, tret;
+	char what[64];
+	int ret;
 
-	ASSERT_EQ(0, fstat(r->fd, &st)) TH_LOG("fstat: %s", strerror(errno));
-	tret = dio_trace_start(t, st.st_ino);
-	ASSERT_EQ(0, tret) TH_LOG("arming the completion counters: %s",
-				  strerror(-tret));
+	dio_count_start(_metadata, t, r->fd);
 	ret = dio_run_io(r);
-	tret = dio_trace_stop(t, c);
-	ASSERT_EQ(0, tret) TH_LOG("reading the completion counters: %s",
-				  strerror(-tret));
-	dio_counts_describe(c, msg, sizeof(msg));
-	TH_LOG("%s qd %u, %u %ss: %s", dio_engine_name(r->engine), r->qd,
-	       r->nr, r->op == DIO_OP_WRITE ? "write" : "read", msg);
+	snprintf(what, sizeof(what), "%s qd %u, %u %ss",
+		 dio_engine_name(r->engine), r->qd, r->nr,
+		 r->op == DIO_OP_WRITE ? "write" : "read");
+	dio_count_stop(_metadata, t, c, what);
 	return ret;
 }
 
