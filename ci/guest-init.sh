@@ -56,9 +56,13 @@ for dev in $(arg devs | tr ',' ' '); do
 		mount -t "$fs" "$blk" /mnt || { say "# dio-error mount $fs $blk"; continue; }
 		for t in /tests/*; do
 			say "# dio-test $(basename "$t")"
+			t0=$(cut -d' ' -f1 /proc/uptime)
 			DIO_TEST_DIR=/mnt DIO_TEST_DEV=$blk DIO_TEST_FS=$fs \
 			DIO_TEST_KERNEL=$KERNEL "$t" >&3 2>&1
-			say "# dio-exit $(basename "$t") rc=$?"
+			rc=$?
+			# Wall time per test binary, for the timing budget.
+			secs=$(awk -v a="$t0" '{ printf "%.1f", $1 - a }' /proc/uptime)
+			say "# dio-exit $(basename "$t") rc=$rc secs=$secs"
 		done
 		umount /mnt || say "# dio-error umount $fs $blk"
 		say "# dio-run-end dev=$dev fs=$fs"
