@@ -5,9 +5,11 @@
  * The point of the series: an async 4 KiB O_DIRECT overwrite of a written,
  * mapped block, with no page cache on the file and no O_(D)SYNC, needs
  * nothing at completion that cannot run in the bio end_io.  On the patched
- * kernel it must complete there (irq context) and never touch the dio
- * workqueue; on the baseline every async write goes through the workqueue.
- * The same test asserts each kernel's behaviour, so it tells them apart.
+ * kernel it must complete there (irq context, or in the issuer when that
+ * held the last reference) and never touch the dio workqueue; on the
+ * baseline every async write that the issuer does not complete itself
+ * goes through the workqueue.  The same test asserts each kernel's
+ * behaviour, so it tells them apart.
  *
  * Async reads have always completed inline: no workqueue on either kernel.
  *
@@ -71,6 +73,19 @@ FIXTURE_VARIANT_ADD(dio_context, libaio_qd16) {
 	.qd = 16,
 };
 
+/*
+ * At QD16 both engines submit in batches of more than two, which they
+ * plug: the issuer drops its references before any bio reaches the
+ * device, so completions cannot land in the issuer (see enum dio_expect),
+ * and the irq/workqueue counts must show.  At QD1 nothing is plugged and
+ * under TCG the issuer often completes its own I/O: only "no workqueue"
+ * is asserted there.
+ */
+static bool plugged(const FIXTURE_VARIANT(dio_context) *variant)
+{
+	return variant->qd > 2;
+}
+
 FIXTURE_SETUP(dio_context)
 {
 	uint32_t order[NBLOCKS];
@@ -121,7 +136,7 @@ TEST_F_TIMEOUT(dio_context, overwrite, DIO_TEST_TIMEOUT)
 
 	ret = dio_run_counted(_metadata, &self->trace, &r, &c);
 	DIO_ASSERT_RUN_OK(&r, ret);
-	DIO_EXPECT_COUNTS(&c, DIO_EXPECT_WRITE_INLINE, NBLOCKS);
+	DIO_EXPECT_COUNTS(&c, DIO_EXPECT_WRITE_INLINE, plugged(variant), NBLOCKS);
 
 	dio_assert_blocks(_metadata, self->fd, 0, NBLOCKS, SEED_NEW,
 			  "O_DIRECT read back");
@@ -148,7 +163,7 @@ TEST_F_TIMEOUT(dio_context, read, DIO_TEST_TIMEOUT)
 
 	ret = dio_run_counted(_metadata, &self->trace, &r, &c);
 	DIO_ASSERT_RUN_OK(&r, ret);
-	DIO_EXPECT_COUNTS(&c, DIO_EXPECT_READ_INLINE, NBLOCKS);
+	DIO_EXPECT_COUNTS(&c, DIO_EXPECT_READ_INLINE, plugged(variant), NBLOCKS);
 }
 
 TEST_HARNESS_MAIN

@@ -31,7 +31,7 @@
 #include "lib/expect.h"
 
 #define RANGE		4u	/* blocks written per iteration, one I/O each */
-#define RACE_ITERS_CI	200u
+#define RACE_ITERS_CI	2000u
 
 #define SEED_OLD	0x7374616c652d3030ULL
 #define SEED_ITER	0x7374616c652d6974ULL

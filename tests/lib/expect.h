@@ -84,15 +84,16 @@ static inline int dio_run_counted(struct __test_metadata *_metadata,
 } while (0)
 
 /*
- * EXPECT the counts @c of @nr I/Os to meet @e on this kernel (see
- * dio_counts_check()).  EXPECT, not ASSERT: the data checks that follow
- * still run and report.
+ * EXPECT the counts @c of @nr I/Os to meet @e on this kernel, @plugged as
+ * in enum dio_expect (see dio_counts_check()).  EXPECT, not ASSERT: the
+ * data checks that follow still run and report.
  */
-#define DIO_EXPECT_COUNTS(c, e, nr) do {				\
+#define DIO_EXPECT_COUNTS(c, e, plugged, nr) do {			\
 	char __why[256];						\
 									\
-	EXPECT_EQ(0, dio_counts_check((c), (e), dio_env_kernel(),	\
-				      (nr), __why, sizeof(__why)))	\
+	EXPECT_EQ(0, dio_counts_check((c), (e), (plugged),		\
+				      dio_env_kernel(), (nr), __why,	\
+				      sizeof(__why)))			\
 		TH_LOG("%s", __why);					\
 } while (0)
 
