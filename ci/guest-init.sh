@@ -5,7 +5,7 @@
 # (ci/collect.sh) checks; the console (ttyS0) keeps the kernel log clean of them.
 #
 # Command line: dio.kernel=NAME dio.devs=nvme,virtio-blk dio.fs=ext4,xfs
-#               [dio.selftest=fail|hang]
+#               [dio.selftest=fail|hang] [dio.race_iters=N]
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
@@ -31,6 +31,8 @@ finish() {
 }
 
 KERNEL=$(arg kernel)
+# Empty (the default) lets dio_stale_read use its own CI default.
+RACE_ITERS=$(arg race_iters)
 SELFTEST=$(arg selftest)
 say "# dio-guest kernel=$KERNEL release=$(uname -r) selftest=${SELFTEST:-none}"
 [ "$SELFTEST" = hang ] && exec sleep 1000000
@@ -61,7 +63,8 @@ for dev in $(arg devs | tr ',' ' '); do
 			say "# dio-test $(basename "$t")"
 			t0=$(cut -d' ' -f1 /proc/uptime)
 			DIO_TEST_DIR=/mnt DIO_TEST_DEV=$blk DIO_TEST_FS=$fs \
-			DIO_TEST_KERNEL=$KERNEL "$t" >&3 2>&1
+			DIO_TEST_KERNEL=$KERNEL DIO_RACE_ITERS=$RACE_ITERS \
+			"$t" >&3 2>&1
 			rc=$?
 			# Wall time per test binary, for the timing budget.
 			secs=$(awk -v a="$t0" '{ printf "%.1f", $1 - a }' /proc/uptime)
