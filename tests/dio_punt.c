@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -106,10 +105,11 @@ static enum dio_expect extend_expect(void)
 
 /*
  * libaio plugs a batch of more than two iocbs, and never retries from
- * another thread: every bio of the batch reaches the device after the
- * issuer dropped its references, so the completion side must show.
- * io_uring retries what IOCB_NOWAIT refused (allocations, timestamp
- * updates) from io-wq, unplugged: no such guarantee.
+ * another thread: every bio of such a batch (the first one of QD writes,
+ * at least) reaches the device after the issuer dropped its references,
+ * so the completion side must show.  io_uring retries what IOCB_NOWAIT
+ * refused (allocations, timestamp updates) from io-wq, unplugged: no such
+ * guarantee.
  */
 static bool plugged(const FIXTURE_VARIANT(dio_punt) *variant,
 		    unsigned int qd)
@@ -164,15 +164,6 @@ static void punt_write_check(struct __test_metadata *_metadata,
 			  "untouched blocks, O_DIRECT");
 }
 
-static void assert_size(struct __test_metadata *_metadata, int fd,
-			uint64_t blocks)
-{
-	struct stat st;
-
-	ASSERT_EQ(0, fstat(fd, &st));
-	ASSERT_EQ((off_t)(blocks * DIO_BS), st.st_size);
-}
-
 /* Appending writes extend i_size: the size update needs task context. */
 TEST_F_TIMEOUT(dio_punt, extend_append, DIO_TEST_TIMEOUT)
 {
@@ -180,7 +171,7 @@ TEST_F_TIMEOUT(dio_punt, extend_append, DIO_TEST_TIMEOUT)
 	/* QD 1: each write starts exactly at the EOF the previous one left. */
 	punt_write_check(_metadata, self, variant, 1, extend_expect(), false,
 			 NBLOCKS);
-	assert_size(_metadata, self->fd, NBLOCKS + NWRITES);
+	dio_assert_size(_metadata, self->fd, NBLOCKS + NWRITES);
 }
 
 /*
@@ -221,7 +212,7 @@ TEST_F_TIMEOUT(dio_punt, extend_in_block, DIO_TEST_TIMEOUT)
 	dio_count_stop(_metadata, &self->trace, &c, "straddling EOF, qd 1");
 	DIO_EXPECT_COUNTS(&c, extend_expect(), false, NWRITES);
 
-	assert_size(_metadata, self->fd, NBLOCKS);
+	dio_assert_size(_metadata, self->fd, NBLOCKS);
 	dio_assert_blocks(_metadata, self->fd, last, 1, SEED_NEW,
 			  "straddling block, O_DIRECT");
 	dio_assert_blocks(_metadata, self->fd, 0, last, SEED_OLD,
@@ -239,7 +230,7 @@ TEST_F_TIMEOUT(dio_punt, unwritten, DIO_TEST_TIMEOUT)
 	ASSERT_EQ(0, fsync(self->fd));
 	punt_write_check(_metadata, self, variant, QD,
 			 DIO_EXPECT_TASK_CONTEXT, false, NBLOCKS);
-	assert_size(_metadata, self->fd, NBLOCKS + NWRITES);
+	dio_assert_size(_metadata, self->fd, NBLOCKS + NWRITES);
 }
 
 /* Writes into a hole inside i_size: blocks allocated by the write. */
@@ -250,7 +241,7 @@ TEST_F_TIMEOUT(dio_punt, hole, DIO_TEST_TIMEOUT)
 	ASSERT_EQ(0, fsync(self->fd));
 	punt_write_check(_metadata, self, variant, QD,
 			 DIO_EXPECT_TASK_CONTEXT, false, NBLOCKS);
-	assert_size(_metadata, self->fd, NBLOCKS + NWRITES);
+	dio_assert_size(_metadata, self->fd, NBLOCKS + NWRITES);
 }
 
 /* "1" or "0" from /sys/block/<dev>/queue/<attr>, or "write back" etc. */

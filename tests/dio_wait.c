@@ -21,7 +21,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -143,15 +142,6 @@ static void reap_all(struct __test_metadata *_metadata,
 	}
 }
 
-static void assert_size(struct __test_metadata *_metadata, int fd,
-			uint64_t blocks)
-{
-	struct stat st;
-
-	ASSERT_EQ(0, fstat(fd, &st));
-	ASSERT_EQ((off_t)(blocks * DIO_BS), st.st_size);
-}
-
 /*
  * The task that has the writes in flight truncates and fallocates: both
  * wait for those writes, which must complete without this task's help.
@@ -169,7 +159,7 @@ TEST_F_TIMEOUT(dio_wait, same_task, WAIT_TIMEOUT)
 		TH_LOG("fallocate with writes in flight: %s", strerror(errno));
 	reap_all(_metadata, self);
 
-	assert_size(_metadata, self->fd, NBLOCKS + 1);
+	dio_assert_size(_metadata, self->fd, NBLOCKS + 1);
 	dio_assert_blocks(_metadata, self->fd, 0, 2 * BATCH, SEED_NEW,
 			  "written blocks");
 	dio_assert_blocks(_metadata, self->fd, 2 * BATCH,
@@ -210,7 +200,7 @@ TEST_F_TIMEOUT(dio_wait, other_task, WAIT_TIMEOUT)
 	ASSERT_EQ(0, self->truncate_err)
 		TH_LOG("ftruncate: %s", strerror(self->truncate_err));
 
-	assert_size(_metadata, self->fd, NBLOCKS + 1);
+	dio_assert_size(_metadata, self->fd, NBLOCKS + 1);
 	dio_assert_blocks(_metadata, self->fd, 0, 2 * BATCH, SEED_NEW,
 			  "written blocks");
 	dio_assert_blocks(_metadata, self->fd, 2 * BATCH,

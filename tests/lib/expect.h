@@ -161,4 +161,14 @@ static inline void dio_assert_blocks(struct __test_metadata *_metadata,
 		       " (DIO_SELFTEST_FAIL=1 expects a wrong pattern)" : "");
 }
 
+/* ASSERT that @fd's file is @blocks blocks long. */
+static inline void dio_assert_size(struct __test_metadata *_metadata, int fd,
+				   uint64_t blocks)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, fstat(fd, &st)) TH_LOG("fstat: %s", strerror(errno));
+	ASSERT_EQ((off_t)(blocks * DIO_BS), st.st_size);
+}
+
 #endif /* DIO_TEST_EXPECT_H */
