@@ -135,26 +135,23 @@ static bool dio_hist_is_dio_work(const char *line)
 }
 
 /*
- * Parse a histogram file: every "{ ...} hitcount: N" line goes to @fn.
- * A file without the "Totals:" footer is not a histogram: -EPROTO.
+ * Parse histogram text: every "{ ... } hitcount: N" line goes to @fn.
+ * Text without the "Totals:" footer is not a histogram: -EPROTO.
  */
-static int dio_hist_parse(const char *event,
+static int dio_hist_parse(const char *text,
 			  int (*fn)(const char *line, unsigned long long hits,
 				    void *arg),
 			  void *arg)
 {
-	char path[128], *buf, *line, *save = NULL;
+	char *buf, *line, *save = NULL;
 	unsigned long long hits;
-	int ret;
+	int ret = 0;
 
-	snprintf(path, sizeof(path), "%s/hist", event);
-	ret = dio_ctl_read_all(path, &buf);
-	if (ret)
-		return ret;
-	if (!strstr(buf, "Totals:")) {
-		free(buf);
+	if (!strstr(text, "Totals:"))
 		return -EPROTO;
-	}
+	buf = strdup(text);	/* strtok_r() writes into it */
+	if (!buf)
+		return -ENOMEM;
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (line[0] != '{')
@@ -219,6 +216,47 @@ static int dio_count_event(const char *line, unsigned long long hits,
 	return 0;
 }
 
+int dio_hist_count_work(const char *text, struct dio_counts *c)
+{
+	return dio_hist_parse(text, dio_count_work, c);
+}
+
+int dio_hist_count_event(const char *text, uint64_t ino,
+			 struct dio_counts *c)
+{
+	struct dio_ev_arg a = { .c = c, .ino = ino };
+
+	return dio_hist_parse(text, dio_count_event, &a);
+}
+
+/* Read @event's histogram and feed it to @count. */
+static int dio_hist_read(const char *event,
+			 int (*count)(const char *text, void *arg), void *arg)
+{
+	char path[128], *text;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/hist", event);
+	ret = dio_ctl_read_all(path, &text);
+	if (ret)
+		return ret;
+	ret = count(text, arg);
+	free(text);
+	return ret;
+}
+
+static int dio_read_work(const char *text, void *arg)
+{
+	return dio_hist_count_work(text, arg);
+}
+
+static int dio_read_event(const char *text, void *arg)
+{
+	struct dio_ev_arg *a = arg;
+
+	return dio_hist_count_event(text, a->ino, a->c);
+}
+
 int dio_trace_stop(struct dio_trace *t, struct dio_counts *c)
 {
 	struct dio_ev_arg a = { .c = c, .ino = t->ino };
@@ -226,11 +264,11 @@ int dio_trace_stop(struct dio_trace *t, struct dio_counts *c)
 
 	memset(c, 0, sizeof(*c));
 	if (t->wq_armed)
-		ret = dio_hist_parse(WQ_EVENT, dio_count_work, c);
+		ret = dio_hist_read(WQ_EVENT, dio_read_work, c);
 	else
 		ret = -EINVAL;
 	if (t->ev_armed) {
-		r = dio_hist_parse(IOMAP_EVENT, dio_count_event, &a);
+		r = dio_hist_read(IOMAP_EVENT, dio_read_event, &a);
 		if (!ret)
 			ret = r;
 		c->have_event = !r;
