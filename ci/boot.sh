@@ -6,8 +6,9 @@
 # guest that does not exit in time and fails the stage.
 # Usage: boot.sh KERNEL SET [SELFTEST]   (SELFTEST: fail|hang, see guest-init)
 # Env: DIO_DEVS, DIO_FS, DIO_TESTS (comma lists; DIO_TESTS: only these guest
-#      tests), DIO_GUEST_TIMEOUT (s), DIO_ACCEL
-#      (kvm|tcg; default: kvm if usable).
+#      tests), DIO_GUEST_TIMEOUT (s), DIO_ACCEL (kvm|tcg; default: kvm if
+#      usable), DIO_RACE_ITERS (iterations of tests/dio_stale_read.c;
+#      default: the test's own CI default).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -63,7 +64,7 @@ rc=0
 timeout -s KILL "$TIMEOUT" qemu-system-x86_64 "${ACCEL[@]}" -M q35 -smp 1 -m 2G \
 	-nodefaults -display none -no-reboot \
 	-kernel "$KIMG" -initrd "$INITRD" \
-	-append "console=ttyS0 panic=-1 dio.kernel=$kernel dio.devs=$DEVS dio.fs=$FSS${selftest:+ dio.selftest=$selftest}${DIO_TESTS:+ dio.tests=$DIO_TESTS}" \
+	-append "console=ttyS0 panic=-1 dio.kernel=$kernel dio.devs=$DEVS dio.fs=$FSS${selftest:+ dio.selftest=$selftest}${DIO_TESTS:+ dio.tests=$DIO_TESTS}${DIO_RACE_ITERS:+ dio.race_iters=$DIO_RACE_ITERS}" \
 	-serial "file:$OUT/console.log" -serial "file:$OUT/results.raw" \
 	-drive "file=$IMG/nvme.img,if=none,id=nvm,format=raw,cache=writeback,aio=threads" \
 	-device nvme,drive=nvm,serial=dio-nvme \

@@ -69,6 +69,17 @@ const char *dio_kernel_name(enum dio_kernel k)
 	}
 }
 
+const char *dio_env_blkname(void)
+{
+	const char *dev = dio_env_dev();
+	const char *slash;
+
+	if (!dev)
+		return NULL;
+	slash = strrchr(dev, '/');
+	return slash ? slash + 1 : dev;
+}
+
 bool dio_selftest_fail(void)
 {
 	const char *v = dio_getenv("DIO_SELFTEST_FAIL");
@@ -83,6 +94,97 @@ uint64_t dio_expect_seed(uint64_t seed)
 	 * seed a test writes with, so that no block can match by accident.
 	 */
 	return dio_selftest_fail() ? seed ^ 0xbadc0ffee0ddf00dULL : seed;
+}
+
+/* ------------------------------------------------------------------ */
+/* Control files.                                                      */
+
+int dio_ctl_write(const char *path, const char *val)
+{
+	size_t len = strlen(val);
+	ssize_t n;
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, len);
+	if (n < 0)
+		ret = -errno;
+	else if ((size_t)n != len)
+		ret = -EIO;
+	/* tracefs reports some trigger errors only at close. */
+	if (close(fd) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+int dio_ctl_read(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd, ret = 0;
+
+	if (!len)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0) {
+		ret = -errno;
+		n = 0;
+	}
+	buf[n] = '\0';
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	close(fd);
+	return ret;
+}
+
+int dio_ctl_read_all(const char *path, char **out)
+{
+	size_t cap = 4096, len = 0;
+	char *buf, *nbuf;
+	ssize_t n;
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		if (cap - len < 2) {
+			nbuf = realloc(buf, cap * 2);
+			if (!nbuf) {
+				ret = -ENOMEM;
+				break;
+			}
+			buf = nbuf;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		if (!n)
+			break;
+		len += n;
+	}
+	close(fd);
+	if (ret) {
+		free(buf);
+		return ret;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -620,4 +722,136 @@ void dio_engine_exit(struct dio_engine *e)
 		break;
 	}
 	free(e);
+}
+
+/* ------------------------------------------------------------------ */
+/* A batch of async 4 KiB I/Os.                                        */
+
+static void dio_run_note(struct dio_run *r, int *ret, uint64_t block,
+			 long long res, const void *buf)
+{
+	if (*ret)
+		return;		/* keep the first failure */
+	if (res != DIO_BS) {
+		r->bad_block = block;
+		r->bad_res = res;
+		*ret = DIO_RUN_BAD_RES;
+		return;
+	}
+	if (r->op == DIO_OP_READ &&
+	    dio_pattern_check(buf, DIO_BS, 1, dio_expect_seed(r->seed), block,
+			      &r->mm))
+		*ret = DIO_RUN_MISMATCH;
+}
+
+int dio_run_io(struct dio_run *r)
+{
+	struct dio_engine *e = NULL;
+	struct dio_cqe *cqes = NULL;
+	unsigned int *slots = NULL, nfree, i;
+	uint32_t next = 0;
+	char *bufs = NULL;
+	int ret = 0, err = 0, n;
+
+	r->done = 0;
+	if (!r->qd || !r->nr)
+		return -EINVAL;
+	cqes = calloc(r->qd, sizeof(*cqes));
+	slots = calloc(r->qd, sizeof(*slots));
+	bufs = dio_alloc((size_t)r->qd * DIO_BS);
+	if (!cqes || !slots || !bufs) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (nfree = 0; nfree < r->qd; nfree++)
+		slots[nfree] = nfree;
+
+	if (r->eng) {
+		e = r->eng;
+	} else {
+		err = dio_engine_init(&e, r->engine, r->qd);
+		if (err) {
+			e = NULL;
+			goto out;
+		}
+	}
+
+	while (r->done < r->nr) {
+		while (next < r->nr && nfree) {
+			unsigned int slot = slots[--nfree];
+			char *buf = bufs + (size_t)slot * DIO_BS;
+			uint64_t blk = r->blocks[next];
+
+			if (r->op == DIO_OP_WRITE)
+				dio_pattern_fill(buf, DIO_BS, r->seed, blk);
+			else
+				memset(buf, 0xa5, DIO_BS);	/* poison */
+			/* The user tag is the index into blocks[]. */
+			err = dio_engine_queue(e, r->op, r->fd, buf, DIO_BS,
+					       (off_t)blk * DIO_BS,
+					       (void *)(uintptr_t)((uint64_t)next
+						<< 16 | slot));
+			if (err)
+				goto out;
+			next++;
+		}
+		err = dio_engine_submit(e);
+		if (err < 0)
+			goto out;
+		n = dio_engine_reap(e, cqes, 1, r->qd);
+		if (n <= 0) {
+			err = n ? n : -EIO;
+			goto out;
+		}
+		for (i = 0; i < (unsigned int)n; i++) {
+			uintptr_t tag = (uintptr_t)cqes[i].user;
+			unsigned int slot = tag & 0xffff;
+
+			dio_run_note(r, &ret, r->blocks[tag >> 16],
+				     cqes[i].res,
+				     bufs + (size_t)slot * DIO_BS);
+			slots[nfree++] = slot;
+			r->done++;
+		}
+	}
+	err = 0;
+out:
+	/*
+	 * Exiting the ring or context waits for whatever is in flight.  A
+	 * caller's engine that failed midway may still have I/O in flight
+	 * into our buffers: reap it before they are freed.
+	 */
+	if (!r->eng)
+		dio_engine_exit(e);
+	else
+		while (dio_engine_busy(e) &&
+		       dio_engine_reap(e, cqes, 1, r->qd) > 0)
+			;
+	free(bufs);
+	free(slots);
+	free(cqes);
+	return err < 0 ? err : ret;
+}
+
+void dio_run_describe(const struct dio_run *r, int ret, char *buf,
+		      size_t len)
+{
+	const char *op = r->op == DIO_OP_WRITE ? "write" : "read";
+
+	if (ret < 0)
+		snprintf(buf, len, "%s qd %u: engine failed after %u of %u %ss: %s",
+			 dio_engine_name(r->engine), r->qd, r->done, r->nr, op,
+			 strerror(-ret));
+	else if (ret == DIO_RUN_BAD_RES)
+		snprintf(buf, len, "%s of block %llu: res %lld (%s)", op,
+			 (unsigned long long)r->bad_block, r->bad_res,
+			 r->bad_res < 0 ? strerror(-r->bad_res) :
+			 "short transfer");
+	else if (ret == DIO_RUN_MISMATCH)
+		snprintf(buf, len, "read of block %llu: wrong data at byte %zu: want %#018llx, got %#018llx",
+			 (unsigned long long)r->mm.block, r->mm.offset,
+			 (unsigned long long)r->mm.want,
+			 (unsigned long long)r->mm.got);
+	else
+		snprintf(buf, len, "%u %ss done", r->done, op);
 }

@@ -66,6 +66,12 @@ const char *dio_kernel_name(enum dio_kernel k);
 		SKIP(return, "meaningful only on the patched kernel");	\
 } while (0)
 
+/*
+ * The name of DIO_TEST_DEV under /sys/block ("nvme0n1", "vda"), or NULL when
+ * DIO_TEST_DEV is unset.  The test devices are whole disks, not partitions.
+ */
+const char *dio_env_blkname(void);
+
 /* True when DIO_SELFTEST_FAIL=1: the harness wants the data check to fail. */
 bool dio_selftest_fail(void);
 
@@ -76,6 +82,27 @@ bool dio_selftest_fail(void);
  * data check must go through this, never use the write seed directly.
  */
 uint64_t dio_expect_seed(uint64_t seed);
+
+/* ------------------------------------------------------------------ */
+/* Control files (sysfs, debugfs, tracefs).                            */
+
+/*
+ * Write the string @val to @path in one write(): tracefs and debugfs
+ * parse each write on its own.  Returns 0 or -errno.
+ */
+int dio_ctl_write(const char *path, const char *val);
+
+/*
+ * Read @path (at most @len - 1 bytes) into @buf, NUL-terminated, with one
+ * trailing newline removed.  Returns 0 or -errno.
+ */
+int dio_ctl_read(const char *path, char *buf, size_t len);
+
+/*
+ * Read all of @path into a malloc()ed, NUL-terminated buffer in *@out:
+ * for files of unknown size such as a histogram.  Returns 0 or -errno.
+ */
+int dio_ctl_read_all(const char *path, char **out);
 
 /* ------------------------------------------------------------------ */
 /* Buffers.                                                            */
@@ -213,5 +240,49 @@ unsigned int dio_engine_busy(const struct dio_engine *e);
 
 /* Tear down; in-flight I/O is waited for by the kernel on ring/ctx exit. */
 void dio_engine_exit(struct dio_engine *e);
+
+/* ------------------------------------------------------------------ */
+/* A batch of async 4 KiB I/Os.                                        */
+
+/*
+ * What dio_run_io() does: @nr I/Os of DIO_BS, the i-th at file block
+ * @blocks[i], through @engine keeping up to @qd in flight.  A write writes
+ * block blocks[i] of pattern @seed; a read checks it holds that block of
+ * pattern @seed.  The caller opens @fd with the flags under test.  A
+ * loop that runs many batches passes its own engine in @eng: setting up a
+ * ring per batch costs more than the batch under TCG.
+ */
+struct dio_run {
+	/* NULL: set one up and tear it down; else reuse it (depth >= qd). */
+	struct dio_engine *eng;
+	enum dio_engine_type engine;
+	unsigned int qd;
+	enum dio_op op;
+	int fd;
+	const uint64_t *blocks;
+	uint32_t nr;
+	uint64_t seed;
+
+	/* Results. */
+	uint32_t done;		/* I/Os reaped */
+	uint64_t bad_block;	/* the first I/O whose res was not DIO_BS */
+	long long bad_res;	/* ... and its res */
+	struct dio_mismatch mm;	/* a read's first mismatch */
+};
+
+#define DIO_RUN_BAD_RES		1	/* an I/O did not return DIO_BS */
+#define DIO_RUN_MISMATCH	2	/* a read returned the wrong data */
+
+/*
+ * Run @r and reap every I/O it submitted, even after a failed one.
+ * Returns 0 when all returned DIO_BS (and reads matched), DIO_RUN_BAD_RES
+ * or DIO_RUN_MISMATCH with the details in @r, or a negative errno when the
+ * engine itself failed (setup, submit or reap).
+ */
+int dio_run_io(struct dio_run *r);
+
+/* One line saying what went wrong in @r after dio_run_io() returned @ret. */
+void dio_run_describe(const struct dio_run *r, int ret, char *buf,
+		      size_t len);
 
 #endif /* DIO_TEST_LIB_H */

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host-side check of the histogram parsers and the judge in
+ * tests/lib/trace.c, on histogram text captured from the guest
+ * (hist-samples/): every completion-context assertion of the guest tests
+ * rests on them, and a parser that silently counts nothing would turn
+ * "no workqueue completion" into a pass.  Prints TAP.
+ * Usage: hist_parse SAMPLES_DIR
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/dio.h"
+#include "../lib/trace.h"
+
+static int n, failed;
+
+static void check(int ok, const char *name, const char *why)
+{
+	n++;
+	if (ok) {
+		printf("ok %d hist_parse.%s\n", n, name);
+		return;
+	}
+	failed++;
+	printf("not ok %d hist_parse.%s # %s\n", n, name, why);
+}
+
+static char *sample(const char *dir, const char *name)
+{
+	char path[512], *text;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (dio_ctl_read_all(path, &text)) {
+		fprintf(stderr, "cannot read %s\n", path);
+		exit(2);
+	}
+	return text;
+}
+
+/* The judge on @c: returns dio_counts_check()'s verdict. */
+static int judge(const struct dio_counts *c, enum dio_expect e, bool plugged,
+		 enum dio_kernel k, uint32_t nr)
+{
+	char why[256];
+
+	return dio_counts_check(c, e, plugged, k, nr, why, sizeof(why));
+}
+
+int main(int argc, char **argv)
+{
+	char *wq, *ev, *wq_other, *ev_other, *junk, msg[256];
+	struct dio_counts c;
+	int ret;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s SAMPLES_DIR\n", argv[0]);
+		return 2;
+	}
+	wq = sample(argv[1], "workqueue.hist");
+	ev = sample(argv[1], "iomap.hist");
+	wq_other = sample(argv[1], "workqueue-other.hist");
+	ev_other = sample(argv[1], "iomap-other.hist");
+	junk = sample(argv[1], "not-a-hist.txt");
+	printf("TAP version 13\n1..14\n");
+
+	memset(&c, 0, sizeof(c));
+	ret = dio_hist_count_work(wq, &c);
+	snprintf(msg, sizeof(msg), "ret %d, dio_work %llu, want 0, 8", ret,
+		 (unsigned long long)c.dio_work);
+	check(!ret && c.dio_work == 8, "workqueue_captured", msg);
+
+	memset(&c, 0, sizeof(c));
+	ret = dio_hist_count_work(wq_other, &c);
+	snprintf(msg, sizeof(msg), "ret %d, dio_work %llu, want 0, 3", ret,
+		 (unsigned long long)c.dio_work);
+	check(!ret && c.dio_work == 3, "workqueue_exact_name", msg);
+
+	memset(&c, 0, sizeof(c));
+	ret = dio_hist_count_event(ev, 131, &c);
+	dio_counts_describe(&c, msg, sizeof(msg));
+	check(!ret && c.ctx[DIO_CTX_TASK] == 1 && c.ctx[DIO_CTX_IRQ] == 4 &&
+	      c.ctx[DIO_CTX_WORKQUEUE] == 8, "iomap_captured_contexts", msg);
+	check(c.err_ctx[DIO_CTX_TASK] == 1 && c.error == -EIO &&
+	      !c.err_ctx[DIO_CTX_IRQ] && !c.err_ctx[DIO_CTX_WORKQUEUE],
+	      "iomap_captured_error_sign_extended", msg);
+
+	memset(&c, 0, sizeof(c));
+	ret = dio_hist_count_event(ev_other, 131, &c);
+	dio_counts_describe(&c, msg, sizeof(msg));
+	check(!ret && c.ctx[DIO_CTX_TASK] == 0 && c.ctx[DIO_CTX_IRQ] == 4 &&
+	      c.ctx[DIO_CTX_WORKQUEUE] == 2, "iomap_other_inodes_ignored", msg);
+	check(c.nowait_retries == 3 && !c.error, "iomap_eagain_apart", msg);
+
+	memset(&c, 0, sizeof(c));
+	check(dio_hist_count_work(junk, &c) == -EPROTO, "workqueue_not_a_hist",
+	      "accepted");
+	check(dio_hist_count_event(junk, 131, &c) == -EPROTO,
+	      "iomap_not_a_hist", "accepted");
+
+	/* The judge, on counts like the captured ones. */
+	memset(&c, 0, sizeof(c));
+	c.have_event = true;
+	c.ctx[DIO_CTX_IRQ] = 60;
+	c.ctx[DIO_CTX_TASK] = 4;
+	check(!judge(&c, DIO_EXPECT_WRITE_INLINE, true, DIO_KERNEL_PATCHED, 64),
+	      "judge_inline_passes", "rejected");
+	c.ctx[DIO_CTX_IRQ] = 59;
+	c.ctx[DIO_CTX_WORKQUEUE] = 1;
+	c.dio_work = 1;
+	check(judge(&c, DIO_EXPECT_WRITE_INLINE, true, DIO_KERNEL_PATCHED, 64),
+	      "judge_inline_workqueue_fails", "accepted");
+	c.dio_work = 0;
+	check(judge(&c, DIO_EXPECT_WRITE_INLINE, true, DIO_KERNEL_PATCHED, 64),
+	      "judge_counters_disagree_fails", "accepted");
+	memset(&c, 0, sizeof(c));
+	check(judge(&c, DIO_EXPECT_WRITE_INLINE, false, DIO_KERNEL_PATCHED, 8),
+	      "judge_patched_without_event_fails", "accepted");
+	check(judge(&c, DIO_EXPECT_TASK_CONTEXT, true, DIO_KERNEL_BASELINE, 8),
+	      "judge_plugged_punt_without_workqueue_fails", "accepted");
+	c.have_event = true;
+	c.ctx[DIO_CTX_IRQ] = 1;
+	c.ctx[DIO_CTX_WORKQUEUE] = 7;
+	c.dio_work = 7;
+	check(judge(&c, DIO_EXPECT_TASK_CONTEXT, false, DIO_KERNEL_PATCHED, 8),
+	      "judge_punt_in_irq_fails", "accepted");
+
+	free(wq);
+	free(ev);
+	free(wq_other);
+	free(ev_other);
+	free(junk);
+	return failed ? 1 : 0;
+}

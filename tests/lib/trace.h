@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Counting where async dio completions run, from tracefs histogram
+ * triggers.
+ *
+ * Histograms count in the kernel, per event, so nothing is lost however
+ * fast completions arrive (a trace buffer can overrun at QD16 under TCG).
+ * Two counters:
+ *
+ *  - workqueue:workqueue_execute_start, keyed by the work function: the
+ *    iomap_dio_complete_work line counts dio completions run by the dio
+ *    workqueue.  Exists on every kernel, but counts every file's dios: the
+ *    tests do no other direct I/O while counting.
+ *
+ *  - iomap:iomap_dio_complete (added by the series, so only on the patched
+ *    kernel), keyed by the context it ran in and its error, filtered on the
+ *    test file's inode: completions of this file per context.
+ *
+ * Like dio.h, this file does not include the harness; errors come back as
+ * a negative errno and the pass/fail decision as a reason string.
+ */
+#ifndef DIO_TEST_TRACE_H
+#define DIO_TEST_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dio.h"
+
+/* iomap_dio_complete's ctx field. */
+enum dio_ctx {
+	DIO_CTX_TASK,		/* the issuer, e.g. its own last reference */
+	DIO_CTX_WORKQUEUE,	/* s_dio_done_wq */
+	DIO_CTX_IRQ,		/* straight from the bio end_io */
+	DIO_CTX_NR,
+};
+
+struct dio_counts {
+	/* iomap_dio_complete_work items run, any file. */
+	uint64_t dio_work;
+	/* The ctx counters below were collected (the event exists). */
+	bool have_event;
+	/* iomap_dio_complete per ctx, for the traced inode. */
+	uint64_t ctx[DIO_CTX_NR];
+	/* ... of those, completions with a nonzero error. */
+	uint64_t err_ctx[DIO_CTX_NR];
+	/* One of the nonzero errors seen (negative errno), else 0. */
+	int error;
+	/*
+	 * Completions with -EAGAIN: an io_uring IOCB_NOWAIT attempt the
+	 * filesystem refused (it would block), retried from io-wq.  They
+	 * never reach user space and are not counted in ctx[] above.
+	 */
+	uint64_t nowait_retries;
+};
+
+struct dio_trace {
+	uint64_t ino;		/* whose iomap completions to count */
+	bool wq_armed;
+	bool ev_armed;
+};
+
+/* Does this kernel have the iomap:iomap_dio_complete event? */
+bool dio_trace_have_event(void);
+
+/*
+ * Arm the counters for inode @ino: the workqueue histogram always, the
+ * iomap one when the event exists.  A copy of the same trigger left by an
+ * earlier test that was killed is removed first.  Returns 0, or a negative
+ * errno with nothing left armed.
+ */
+int dio_trace_start(struct dio_trace *t, uint64_t ino);
+
+/*
+ * Read the counters into @c and disarm (removing a hist trigger also
+ * frees its counts, so the next test starts from zero).  Every completion
+ * of an I/O already reaped has been counted: both events fire before the
+ * completion reaches user space.  Returns 0 or a negative errno; the
+ * triggers are removed either way.
+ */
+int dio_trace_stop(struct dio_trace *t, struct dio_counts *c);
+
+/*
+ * The parsers behind dio_trace_stop(), on histogram text as tracefs
+ * prints it (exposed for the host-side test, tests/host/hist-parse.t):
+ * add the iomap_dio_complete_work hits of a workqueue_execute_start
+ * histogram to @c->dio_work, or inode @ino's entries of an
+ * iomap_dio_complete histogram to @c's per-context counts.  Returns 0, or
+ * -EPROTO for text that is not such a histogram.
+ */
+int dio_hist_count_work(const char *text, struct dio_counts *c);
+int dio_hist_count_event(const char *text, uint64_t ino,
+			 struct dio_counts *c);
+
+/* Disarm without reading; safe to call again, for teardown. */
+void dio_trace_disarm(struct dio_trace *t);
+
+/* "dio_work N, task N, workqueue N, irq N, errors N/N/N": for a TH_LOG. */
+void dio_counts_describe(const struct dio_counts *c, char *buf, size_t len);
+
+/*
+ * What a test expects of the completions it counted.
+ *
+ * Who completes an async dio is decided by who drops the last reference:
+ * the bio end_io (then irq, or the workqueue it punts to) or the issuer
+ * itself, when the bio finished before the issuer dropped its submission
+ * reference.  The second happens whenever the bio reaches the device
+ * before the issuer is done: a submission outside a plug (io_uring and
+ * libaio plug only batches of more than two; io_uring's io-wq, which
+ * retries what failed with IOCB_NOWAIT, never does), and FUA writes,
+ * which bypass the plug.  Under TCG that is often, up to every I/O of a
+ * run: completions in the issuer are legitimate on both kernels and can
+ * never be asserted away.  So "the workqueue ran" (baseline) and "irq
+ * completions happened" (patched) are asserted only where the caller says
+ * the submission was @plugged: libaio batches of more than two, or enough
+ * io_uring I/Os that some surely went out in a plugged batch.
+ */
+enum dio_expect {
+	/*
+	 * A write that needs task context at completion (a punt rule):
+	 * on the patched kernel no completion of the file in irq context.
+	 * @plugged: the workqueue ran (both kernels).
+	 */
+	DIO_EXPECT_TASK_CONTEXT,
+	/*
+	 * A write the filesystem waits for in the issuing task (ext4 makes
+	 * every extending write synchronous, IOMAP_DIO_FORCE_WAIT), which
+	 * then completes it itself: no workqueue on either kernel, and on
+	 * the patched kernel every completion of the file in the task.
+	 */
+	DIO_EXPECT_ISSUER,
+	/*
+	 * A write that needs nothing at completion (a pure overwrite, or an
+	 * O_DSYNC one sent FUA or to a write-through device): on the patched
+	 * kernel no workqueue.  @plugged: irq completions on the patched
+	 * kernel, the workqueue on the baseline (today's behaviour), so the
+	 * same test tells the kernels apart.
+	 */
+	DIO_EXPECT_WRITE_INLINE,
+	/*
+	 * A read: no workqueue on either kernel.  @plugged: irq completions
+	 * on the patched kernel.
+	 */
+	DIO_EXPECT_READ_INLINE,
+};
+
+/*
+ * Check @c, counted over @nr_io I/Os of the traced file, against @e on
+ * kernel @k (see enum dio_expect for @plugged).  Returns 0 when it holds,
+ * else 1 with the reason in @why.  On the patched kernel the iomap event
+ * is required: without it nothing would show the per-file context.
+ * Besides @e, the counts must add up (each I/O completes once, the
+ * workqueue ran only this file's dios), so a counter that silently reads
+ * zero cannot pass for "no workqueue".
+ */
+int dio_counts_check(const struct dio_counts *c, enum dio_expect e,
+		     bool plugged, enum dio_kernel k, uint32_t nr_io,
+		     char *why, size_t len);
+
+#endif /* DIO_TEST_TRACE_H */
