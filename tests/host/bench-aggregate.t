@@ -88,14 +88,21 @@ check("aggregate.fs_over_raw_within_a_boot",
 check("aggregate.counts", near(b["wq_dio_per_io"], 1.0) and near(p["ctx_wq_per_io"], 1.0)
       and b["ctx_src"] == "none" and p["ctx_src"] == "iomap_dio_complete"
       and near(p["raw"]["ctxt_per_io"], 1.0), p)
+check("aggregate.raw_normalised_ab", near(e["patched_over_baseline_raw_normalised"], 1.0),
+      e["patched_over_baseline_raw_normalised"])
 check("median.even_count", agg.median([4, 1, 3, 2]) == 2.5 and agg.median([None, 5]) == 5)
 
 label = agg.part1_label(summary)
 check("label.groundwork_only", label.startswith("series part 1 not landed"), label)
 landed = json.loads(json.dumps(summary))
-landed[0]["patched"]["wq_dio_per_io"] = 0.0
+landed[0]["patched"]["ctx_irq_per_io"] = 0.95
 label = agg.part1_label(landed)
-check("label.landed", label.startswith("series part 1 landed"), label)
+check("label.landed_irq_completions", label.startswith("series part 1 landed"), label)
+for e in landed:
+    e["patched"]["ctx_irq_per_io"] = None
+    e["patched"]["wq_dio_per_io"] = 0.0
+label = agg.part1_label(landed)
+check("label.landed_without_ctx_event", label.startswith("series part 1 landed"), label)
 
 with tempfile.TemporaryDirectory() as out:
     rc = agg.main(["--out", out, "--state", state, "--meta", "accel=tcg", "plan=quick",
