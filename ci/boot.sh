@@ -8,7 +8,7 @@
 # Env: DIO_DEVS, DIO_FS (comma lists), DIO_GUEST_TIMEOUT (s), DIO_ACCEL
 #      (kvm|tcg; default: kvm if usable), DIO_APPEND (more kernel command
 #      line, e.g. the bench's dio.mode=bench ...), DIO_QEMU_OPTS (more QEMU
-#      options, split at spaces, e.g. "-icount shift=0,sleep=off"),
+#      options, split at spaces, e.g. "-icount shift=3"),
 #      DIO_DISK_SIZE (each disk image, default 1G).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
