@@ -8,7 +8,10 @@
 # Env: DIO_DEVS, DIO_FS, DIO_TESTS (comma lists; DIO_TESTS: only these guest
 #      tests), DIO_GUEST_TIMEOUT (s), DIO_ACCEL (kvm|tcg; default: kvm if
 #      usable), DIO_RACE_ITERS (iterations of tests/dio_stale_read.c;
-#      default: the test's own CI default).
+#      default: the test's own CI default), DIO_APPEND (more kernel command
+#      line, e.g. the bench's dio.mode=bench ...), DIO_QEMU_OPTS (more QEMU
+#      options, split at spaces, e.g. "-icount shift=3"), DIO_DISK_SIZE (each
+#      disk image, default 1G).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -54,8 +57,9 @@ esac
 IMG=$(mktemp -d /dev/shm/dio-disks.XXXXXX)
 trap 'rm -rf "$IMG"' EXIT
 for d in nvme virtio-blk; do
-	truncate -s 1G "$IMG/$d.img"
+	truncate -s "${DIO_DISK_SIZE:-1G}" "$IMG/$d.img"
 done
+read -ra QEMU_OPTS <<<"${DIO_QEMU_OPTS:-}"
 printf 'boot_kernel=%s\naccel=%s\nboot_devs=%s\nboot_fs=%s\n' "$kernel" "$accel" "$DEVS" "$FSS" >"$OUT/boot.env"
 log "booting $kernel/$set${selftest:+ (harness self-test: $selftest)}: accelerator ${accel^^} ($why), devices $DEVS, filesystems $FSS, watchdog ${TIMEOUT}s"
 
@@ -64,12 +68,12 @@ rc=0
 timeout -s KILL "$TIMEOUT" qemu-system-x86_64 "${ACCEL[@]}" -M q35 -smp 1 -m 2G \
 	-nodefaults -display none -no-reboot \
 	-kernel "$KIMG" -initrd "$INITRD" \
-	-append "console=ttyS0 panic=-1 dio.kernel=$kernel dio.devs=$DEVS dio.fs=$FSS${selftest:+ dio.selftest=$selftest}${DIO_TESTS:+ dio.tests=$DIO_TESTS}${DIO_RACE_ITERS:+ dio.race_iters=$DIO_RACE_ITERS}" \
+	-append "console=ttyS0 panic=-1 dio.kernel=$kernel dio.devs=$DEVS dio.fs=$FSS${selftest:+ dio.selftest=$selftest}${DIO_TESTS:+ dio.tests=$DIO_TESTS}${DIO_RACE_ITERS:+ dio.race_iters=$DIO_RACE_ITERS}${DIO_APPEND:+ $DIO_APPEND}" \
 	-serial "file:$OUT/console.log" -serial "file:$OUT/results.raw" \
 	-drive "file=$IMG/nvme.img,if=none,id=nvm,format=raw,cache=writeback,aio=threads" \
 	-device nvme,drive=nvm,serial=dio-nvme \
 	-drive "file=$IMG/virtio-blk.img,if=none,id=vd,format=raw,cache=writeback,aio=threads" \
-	-device virtio-blk-pci,drive=vd \
+	-device virtio-blk-pci,drive=vd "${QEMU_OPTS[@]}" \
 	>"$OUT/qemu.log" 2>&1 || rc=$?
 
 if [ "$rc" -eq 137 ]; then

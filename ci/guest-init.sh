@@ -7,6 +7,8 @@
 # Command line: dio.kernel=NAME dio.devs=nvme,virtio-blk dio.fs=ext4,xfs
 #               [dio.selftest=fail|hang] [dio.tests=NAME,NAME (default: all)]
 #               [dio.race_iters=N]
+#               [dio.mode=bench ...]: run the benchmark (/bench/guest-bench.sh,
+#               from bench/; its header lists its options) instead of the tests
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
@@ -43,6 +45,11 @@ if [ "$SELFTEST" = fail ]; then
 	# goes into the kernel log: both must turn the run red.
 	export DIO_SELFTEST_FAIL=1
 	echo "<4>BUG: dio harness self-test, a splat on purpose" >/dev/kmsg
+fi
+
+if [ "$(arg mode)" = bench ]; then
+	. /bench/guest-bench.sh
+	finish
 fi
 
 for dev in $(arg devs | tr ',' ' '); do

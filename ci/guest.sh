@@ -2,7 +2,8 @@
 # Stage "guest": the guest tests (static, liburing + libaio, kselftest harness
 # and uapi headers of the base tree) and an initramfs made of Debian's
 # binaries: busybox-static, fio, mkfs.ext4, mkfs.xfs and the shared libraries
-# ldd lists for them, plus ci/guest-init.sh as /init.
+# ldd lists for them, plus ci/guest-init.sh as /init and its bench mode
+# (bench/guest-bench.sh).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -16,7 +17,7 @@ make -s -C "$TOP/tests" O="$GUEST/tests" KSFT="$SRC/tools/testing/selftests" \
 	die "guest tests do not build: $(grep -m1 -E 'error' "$GUEST.log")"
 
 rm -rf "$ROOT"
-mkdir -p "$ROOT"/{bin,sbin,usr/bin,etc,dev,proc,sys,mnt,tmp,tests}
+mkdir -p "$ROOT"/{bin,sbin,usr/bin,etc,dev,proc,sys,mnt,tmp,tests,bench}
 for b in "${BINS[@]}"; do
 	[ -x "$b" ] || die "$b is missing: run ci/deps.sh"
 	cp -L "$b" "$ROOT$b"
@@ -33,6 +34,7 @@ ln -s mke2fs "$ROOT/sbin/mkfs.ext4"
 cp /etc/mke2fs.conf "$ROOT/etc/"
 cp "$GUEST"/tests/* "$ROOT/tests/"
 install -m 755 "$TOP/ci/guest-init.sh" "$ROOT/init"
+install -m 644 "$TOP/bench/guest-bench.sh" "$ROOT/bench/"
 mknod -m 600 "$ROOT/dev/console" c 5 1
 (cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$GUEST/initramfs.cpio"
 log "initramfs $GUEST/initramfs.cpio: $(du -h "$GUEST/initramfs.cpio" | cut -f1), tests: $(ls "$ROOT/tests" | tr '\n' ' ')"

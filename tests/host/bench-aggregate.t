@@ -1,0 +1,128 @@
+#!/usr/bin/python3
+# bench/aggregate.py: fio JSON -> rows -> medians, ratios and spread, on the
+# checked-in samples in bench-samples/ (a real fio 3.33 JSON output and six
+# small bench boots: 3 reps x baseline/patched, ext4 + raw, one with CR LF).
+import csv
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+
+here = os.path.dirname(os.path.abspath(__file__))
+samples = os.path.join(here, "bench-samples")
+state = os.path.join(samples, "state")
+spec = importlib.util.spec_from_file_location(
+    "aggregate", os.path.join(here, "..", "..", "bench", "aggregate.py"))
+agg = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(agg)
+
+UNITS = ["rep%d-%s" % (r, k) for r in (1, 2, 3) for k in ("baseline", "patched")]
+results = []
+
+
+def check(name, ok, why=""):
+    results.append(("ok" if ok else "not ok", name, "" if ok else " # " + str(why)))
+
+
+def near(a, b, eps=1e-6):
+    return a is not None and abs(a - b) <= eps
+
+
+# A real fio JSON output: the fields a row takes from it.
+with open(os.path.join(samples, "fio-randwrite-qd8-libaio.json")) as f:
+    real = f.read()
+stats = {"ctxt": "72452", "cpu_sys": "10", "cpu_irq": "0", "cpu_softirq": "0",
+         "wq_dio": "36226", "ctx_src": "none", "ctx_task": "-", "ctx_wq": "-", "ctx_irq": "-"}
+head = {"dev": "nvme", "target": "ext4", "job": "randwrite_4k_qd8_libaio", "rw": "randwrite",
+        "bs": "4k", "qd": "8", "engine": "libaio"}
+row = agg.cell_row(head, "fio: a warning line first\n" + real, stats)
+check("real_fio_json.iops_and_ios", near(row["iops"], 36189.81019) and row["ios"] == 36226,
+      (row["iops"], row["ios"]))
+check("real_fio_json.clat_percentiles_in_us",
+      near(row["clat_p50_us"], 86.528) and near(row["clat_p99_us"], 3850.24),
+      (row["clat_p50_us"], row["clat_p99_us"]))
+check("real_fio_json.per_io_counts",
+      near(row["ctxt_per_io"], 2.0) and near(row["wq_dio_per_io"], 1.0)
+      and near(row["sys_us_per_io"], 100000 / 36226) and row["ctx_wq_per_io"] is None,
+      row)
+try:
+    agg.cell_row(head, "{ not json", stats)
+    check("bad_fio_json_is_an_error", False, "no ParseError")
+except agg.ParseError:
+    check("bad_fio_json_is_an_error", True)
+
+# One boot, and one whose serial output has CR LF line ends.
+for unit in ("rep1-patched", "rep2-baseline"):
+    with open(os.path.join(state, unit + ".raw"), newline="") as f:
+        guest, plan, rows, errors = agg.parse_raw(f.read())
+    check("parse_raw.%s" % unit,
+          len(rows) == 2 and plan.get("cells") == "2" and not errors
+          and guest.get("release") == "6.1.176-" + unit.split("-")[1]
+          and [r["target"] for r in rows] == ["ext4", "raw"],
+          (len(rows), plan, guest, errors))
+
+rows, errors, walls = agg.load_units(state, UNITS, {"series_hash": "abc"})
+check("load_units.rows_tagged", len(rows) == 12 and sum(walls) == 360
+      and {(r["rep"], r["kernel"]) for r in rows} == {(r, k) for r in (1, 2, 3) for k in agg.KERNELS}
+      and all(r["series_hash"] == "abc" and r["accel"] == "tcg" for r in rows),
+      (len(rows), walls))
+r1 = [r for r in rows if (r["rep"], r["kernel"], r["target"]) == (1, "baseline", "ext4")][0]
+check("load_units.per_io", near(r1["ctxt_per_io"], 2.0) and near(r1["wq_dio_per_io"], 1.0)
+      and near(r1["sys_us_per_io"], 12.5), r1)
+
+summary = agg.aggregate(rows)
+check("aggregate.one_entry_per_fs_cell", len(summary) == 1 and summary[0]["fs"] == "ext4",
+      len(summary))
+e = summary[0]
+b, p = e["baseline"], e["patched"]
+check("aggregate.median_and_range", b["iops"] == 1000 and b["iops_range"] == (900, 1100)
+      and near(b["iops_spread"], 0.2) and b["reps"] == 3, b)
+pb = e["patched_over_baseline"]
+check("aggregate.patched_over_baseline_paired_by_rep",
+      near(pb["median"], 1.01) and near(pb["range"][0], 1.0) and near(pb["range"][1], 1.1)
+      and near(pb["spread"], 0.1), pb)
+check("aggregate.fs_over_raw_within_a_boot",
+      near(p["fs_over_raw"]["median"], 0.5) and near(b["fs_over_raw"]["median"], 0.5)
+      and near(b["fs_over_raw"]["range"][0], 0.45), (p["fs_over_raw"], b["fs_over_raw"]))
+check("aggregate.counts", near(b["wq_dio_per_io"], 1.0) and near(p["ctx_wq_per_io"], 1.0)
+      and b["ctx_src"] == "none" and p["ctx_src"] == "iomap_dio_complete"
+      and near(p["raw"]["ctxt_per_io"], 1.0), p)
+check("aggregate.raw_normalised_ab", near(e["patched_over_baseline_raw_normalised"], 1.0),
+      e["patched_over_baseline_raw_normalised"])
+check("median.even_count", agg.median([4, 1, 3, 2]) == 2.5 and agg.median([None, 5]) == 5)
+
+label = agg.part1_label(summary)
+check("label.groundwork_only", label.startswith("series part 1 not landed"), label)
+landed = json.loads(json.dumps(summary))
+landed[0]["patched"]["ctx_irq_per_io"] = 0.95
+label = agg.part1_label(landed)
+check("label.landed_irq_completions", label.startswith("series part 1 landed"), label)
+for e in landed:
+    e["patched"]["ctx_irq_per_io"] = None
+    e["patched"]["wq_dio_per_io"] = 0.0
+label = agg.part1_label(landed)
+check("label.landed_without_ctx_event", label.startswith("series part 1 landed"), label)
+
+with tempfile.TemporaryDirectory() as out:
+    rc = agg.main(["--out", out, "--state", state, "--meta", "accel=tcg", "plan=quick",
+                   "--series", os.path.join(here, "..", "..", "series")] + UNITS)
+    files = sorted(os.listdir(out))
+    check("main.outputs", rc == 0 and {"results.csv", "results.json", "summary.md",
+                                       "ctxsw-per-io.png", "iops-nvme-randwrite.png"} <= set(files),
+          files)
+    with open(os.path.join(out, "results.csv")) as f:
+        csv_rows = list(csv.DictReader(f))
+    check("main.csv_one_row_per_cell_and_rep", len(csv_rows) == 12
+          and csv_rows[0]["job"] == "randwrite_4k_qd1_io_uring", len(csv_rows))
+    with open(os.path.join(out, "summary.md")) as f:
+        md = f.read()
+    check("main.summary_labels_tcg_and_part1",
+          "not performance" in md and "series part 1 not landed" in md
+          and "| 1 | 1000 | 1010 | 2020 | 1.010 (1.000-1.100)" in md, md[:400])
+
+print("TAP version 13")
+print("1..%d" % len(results))
+for n, (status, name, why) in enumerate(results, 1):
+    print("%s %d bench_aggregate.%s%s" % (status, n, name, why))
+sys.exit(0)
