@@ -135,6 +135,12 @@ log "all ${#units[@]} boots done; $((SECONDS - start))s in this run"
 # shellcheck source=/dev/null
 . "$STATE/${units[0]}.boot.env"
 dest=$TOP/bench/results/$(cat "$STATE/date")-$accel$([ "$PLAN" = quick ] && echo -quick)
+# Never overwrite an earlier record of the same day: number the new one.
+n=2 first=$dest
+while [ -e "$dest" ]; do
+	dest=$first-$n
+	n=$((n + 1))
+done
 mapfile -t PATCHES < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/series" | awk '{print $1}')
 series_hash=$(cd "$TOP/patches" && cat "$TOP/series" "${PATCHES[@]}" | sha256sum | cut -c1-12)
 "$PY" "$TOP/bench/aggregate.py" --out "$dest" \
