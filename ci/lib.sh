@@ -49,6 +49,13 @@ checkout_kernel() {
 	esac
 }
 
+# The series' identity (BRIEF.md section 5), for every commit the harness
+# makes in build/linux.
+git_identity() {
+	export GIT_AUTHOR_NAME="DIO Completion Series" GIT_AUTHOR_EMAIL="dio-series@example.org"
+	export GIT_COMMITTER_NAME=$GIT_AUTHOR_NAME GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL
+}
+
 kmake() {
 	make -C "$SRC" ARCH=x86_64 "$@"
 }

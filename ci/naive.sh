@@ -11,8 +11,7 @@ set -euo pipefail
 
 TEST=dio_caller_deadlock
 OUT=$BUILD/naive
-export GIT_AUTHOR_NAME="DIO Completion Series" GIT_AUTHOR_EMAIL="dio-series@example.org"
-export GIT_COMMITTER_NAME=$GIT_AUTHOR_NAME GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL
+git_identity
 
 git -C "$SRC" rev-parse -q --verify patched >/dev/null || die "no patched branch in $SRC: run ci/tree.sh first"
 git -C "$SRC" checkout -q -f -B naive patched

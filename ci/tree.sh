@@ -8,8 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 TARBALL=$CACHE/base/$BASE_TARBALL
-export GIT_AUTHOR_NAME="DIO Completion Series" GIT_AUTHOR_EMAIL="dio-series@example.org"
-export GIT_COMMITTER_NAME=$GIT_AUTHOR_NAME GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL
+git_identity
 export GIT_AUTHOR_DATE="2000-01-01T00:00:00Z" GIT_COMMITTER_DATE="2000-01-01T00:00:00Z"
 
 [ -f "$TARBALL" ] || die "no base tarball at $TARBALL: run ci/base.sh first"
