@@ -8,16 +8,31 @@
 #                       design (series + tests/naive/), as they must
 SHELL := /bin/bash
 .NOTPARALLEL:
-.PHONY: bench bisect-check check deps host-tests base tree kernels guest boot \
-	selftest report check-naive clean distclean
+.PHONY: bench bisect-check check deps series-lint host-tests base tree checkpatch \
+	review-selftest kernels guest boot selftest report check-naive clean distclean
 
 KERNELS := baseline patched
 CONFIG_SET := test
 
-check: deps host-tests base tree kernels guest boot selftest report
+# Cheap checks first: the patch text, the harness's own tests, then the
+# series applied three ways and checkpatch, before any kernel is built.
+STAGES := deps series-lint host-tests base tree checkpatch review-selftest \
+	kernels guest boot selftest
+
+# Every stage, then the count. A stage that stops the run counts as a
+# failure, so the last line is always "N passed, N failed, N skipped".
+check:
+	@rm -rf build/results
+	@$(MAKE) --no-print-directory $(STAGES) || { mkdir -p build/results; \
+		printf 'TAP version 13\n1..1\nnot ok 1 make_check.stages # a stage stopped the run: see its ERROR line above\n' \
+		>build/results/stopped.tap; }
+	@ci/report.sh build/results
 
 deps:
 	ci/deps.sh
+
+series-lint:
+	ci/series-lint.sh
 
 host-tests:
 	ci/host-tests.sh
@@ -25,8 +40,15 @@ host-tests:
 base:
 	ci/base.sh
 
+# Unpacks the base and applies the series with git am, quilt and b4.
 tree:
 	ci/tree.sh
+
+checkpatch:
+	ci/checkpatch.sh
+
+review-selftest:
+	ci/review-selftest.sh
 
 kernels:
 	@for k in $(KERNELS); do ci/config.sh $$k $(CONFIG_SET) && ci/build.sh $$k $(CONFIG_SET) || exit 1; done

@@ -141,7 +141,7 @@ while [ -e "$dest" ]; do
 	dest=$first-$n
 	n=$((n + 1))
 done
-mapfile -t PATCHES < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/series" | awk '{print $1}')
+mapfile -t PATCHES < <(series_patches)
 series_hash=$(cd "$TOP/patches" && cat "$TOP/series" "${PATCHES[@]}" | sha256sum | cut -c1-12)
 "$PY" "$TOP/bench/aggregate.py" --out "$dest" \
 	--meta plan="$PLAN" accel="$accel" qemu="$(qemu-system-x86_64 --version | awk 'NR==1 {print $4}')" \

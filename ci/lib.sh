@@ -49,11 +49,19 @@ checkout_kernel() {
 	esac
 }
 
-# The series' identity (BRIEF.md section 5), for every commit the harness
-# makes in build/linux.
+# The series' identity (BRIEF.md section 5): the author and Signed-off-by of
+# every patch, and the identity of every commit the harness makes.
+SERIES_NAME="DIO Completion Series"
+SERIES_EMAIL="dio-series@example.org"
 git_identity() {
-	export GIT_AUTHOR_NAME="DIO Completion Series" GIT_AUTHOR_EMAIL="dio-series@example.org"
-	export GIT_COMMITTER_NAME=$GIT_AUTHOR_NAME GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL
+	export GIT_AUTHOR_NAME=$SERIES_NAME GIT_AUTHOR_EMAIL=$SERIES_EMAIL
+	export GIT_COMMITTER_NAME=$SERIES_NAME GIT_COMMITTER_EMAIL=$SERIES_EMAIL
+}
+
+# The patch files a quilt `series` file lists, in order (a name per line,
+# possibly followed by options; # starts a comment). Default: the repo's.
+series_patches() {
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "${1:-$TOP/series}" | awk '{print $1}'
 }
 
 kmake() {

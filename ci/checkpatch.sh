@@ -1,0 +1,68 @@
+#!/bin/bash
+# Stage "checkpatch": scripts/checkpatch.pl --strict from the base tree on
+# every patch in `series`, run inside build/linux so that cited commit ids
+# are looked up. A message fails the stage unless MAINTAINERS-notes keeps
+# its type for that patch (the "TYPE ...: NNNN ..." lines of its checkpatch
+# section, each with the reason); a kept type that no longer appears fails
+# too, so the notes stay true. One TAP line per patch in
+# $REVIEW_TAP_DIR/checkpatch.tap.
+# Usage: checkpatch.sh [DIR]   (DIR holds `series` and patches/; default:
+#        the repo. The kept list is always the repo's MAINTAINERS-notes.)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+DIR=$(cd "${1:-$TOP}" && pwd)
+TAP_DIR=${REVIEW_TAP_DIR:-$BUILD/results/review}
+NOTES=$TOP/MAINTAINERS-notes
+CHECKPATCH=$SRC/scripts/checkpatch.pl
+
+[ -f "$CHECKPATCH" ] || die "no $CHECKPATCH: run ci/tree.sh first"
+mapfile -t PATCHES < <(series_patches "$DIR/series")
+
+# "NNNN TYPE" for every type the notes keep, from lines such as
+# "BIT_MACRO COMPLEX_MACRO: 0001 0006" in the checkpatch section.
+kept=$(awk '/^checkpatch --strict/ { on = 1; next }
+	/^-+$/ && on == 1 { on = 2; next }
+	/^-+$/ && on == 2 { exit }
+	on && /^[A-Z_]+( [A-Z_]+)*: [0-9][0-9][0-9][0-9]( [0-9][0-9][0-9][0-9])*$/ {
+		split($0, half, ": "); nt = split(half[1], t, " "); np = split(half[2], p, " ")
+		for (i = 1; i <= nt; i++) for (j = 1; j <= np; j++) print p[j], t[i]
+	}' "$NOTES")
+[ -n "$kept" ] || die "no 'TYPE: patch numbers' lines in the checkpatch section of $NOTES"
+
+mkdir -p "$TAP_DIR"
+bad=0
+for p in "${PATCHES[@]}"; do
+	[ -f "$DIR/patches/$p" ] || die "series lists $p, but patches/$p does not exist"
+	nr=${p%%-*}
+	# checkpatch exits 1 on any message; its output is what counts here.
+	out=$(cd "$SRC" && perl "$CHECKPATCH" --strict --terse --show-types --no-summary \
+		"$DIR/patches/$p" 2>&1) || true
+	problems=$(
+		while IFS= read -r line; do
+			[ -n "$line" ] || continue
+			type=$(sed -nE 's/^[^:]*:[0-9]+: [A-Z]+:([A-Z_0-9]+): .*/\1/p' <<<"$line")
+			if [ -z "$type" ]; then
+				echo "checkpatch: ${line#"$DIR/patches/"}"
+			elif ! grep -qxF "$nr $type" <<<"$kept"; then
+				echo "${line#"$DIR/patches/$p:"} (not kept in MAINTAINERS-notes)"
+			fi
+		done <<<"$out"
+		for type in $(awk -v nr="$nr" '$1 == nr { print $2 }' <<<"$kept"); do
+			grep -q ": [A-Z]*:$type: " <<<"$out" ||
+				echo "MAINTAINERS-notes keeps $type for $nr, but checkpatch no longer reports it"
+		done
+	)
+	if [ -z "$problems" ]; then
+		check OK "checkpatch.$p"
+		continue
+	fi
+	bad=$((bad + 1))
+	while IFS= read -r line; do
+		printf 'ERROR [%s]: %s: %s\n' "$STAGE" "$p" "$line" >&2
+		check FAIL "checkpatch.$p # $line"
+	done <<<"$problems"
+done
+tap_write "$TAP_DIR/checkpatch.tap"
+[ "$bad" -eq 0 ] || die "$bad patches with checkpatch messages not kept in MAINTAINERS-notes (above)"
+log "checkpatch --strict: ${#PATCHES[@]} patches clean but for the types MAINTAINERS-notes keeps"
