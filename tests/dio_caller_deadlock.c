@@ -15,7 +15,9 @@
  * Rings with IORING_SETUP_DEFER_TASKRUN make the bad case deterministic:
  * their task_work runs only when the task asks for completions, so the
  * completions are certainly pending when the wait starts.  A plain ring and
- * an SQPOLL ring are covered too.
+ * an SQPOLL ring are covered too, and a linked chain of writes, whose next
+ * write is issued by the task_work that completes the one before.  (No
+ * io_uring write opcode is multishot, so there is no multishot case.)
  *
  * Every scenario runs in a child process, and the test itself is the
  * watchdog: a child that has not finished after DEADLOCK_TIMEOUT seconds
@@ -54,8 +56,12 @@ enum ring_kind { RING_PLAIN, RING_DEFER, RING_SQPOLL };
 enum wait_op { OP_FTRUNCATE, OP_PUNCH, OP_FSYNC };
 enum scenario {
 	SAME_TASK,	/* the issuer itself waits in inode_dio_wait() */
+	SAME_LINKED,	/* the same, the writes queued as one linked chain */
 	CROSS_TASK,	/* another task waits with i_rwsem held; the issuer
 			 * then blocks on that i_rwsem */
+	CROSS_BLOCKED,	/* the other order: the issuer blocks first (on a
+			 * pipe the other task writes when its wait is over),
+			 * then the other task waits */
 	RING_CLOSED,	/* the ring is closed with the completions pending */
 	FILE_CLOSED,	/* the file is closed before reaping */
 };
@@ -97,8 +103,13 @@ static int wait_op(int fd, enum wait_op op)
 	}
 }
 
-/* Queue NWRITES 4 KiB O_DIRECT writes of pattern SEED into unwritten space. */
-static int submit_writes(struct io_uring *ring, int fd, char *bufs)
+/*
+ * Queue NWRITES 4 KiB O_DIRECT writes of pattern SEED into unwritten space;
+ * LINKED makes them one IOSQE_IO_LINK chain, so that each next write is
+ * issued from the task_work that completes the one before it.
+ */
+static int submit_writes(struct io_uring *ring, int fd, char *bufs,
+			 bool linked)
 {
 	unsigned int i;
 
@@ -110,6 +121,8 @@ static int submit_writes(struct io_uring *ring, int fd, char *bufs)
 		dio_pattern_fill(bufs + i * DIO_BS, DIO_BS, SEED, 2 * i);
 		io_uring_prep_write(sqe, fd, bufs + i * DIO_BS, DIO_BS,
 				    (off_t)2 * i * DIO_BS);
+		if (linked && i + 1 < NWRITES)
+			sqe->flags |= IOSQE_IO_LINK;
 	}
 	return io_uring_submit(ring) == (int)NWRITES ? 0 : -EIO;
 }
@@ -164,8 +177,8 @@ static int scenario(const char *path, enum scenario sc, enum ring_kind kind,
 {
 	struct io_uring ring;
 	pid_t peer = -1;
-	char *bufs;
-	int fd, st;
+	int fd, st, pipefd[2];
+	char *bufs, byte;
 
 	fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_DIRECT, 0644);
 	if (fd < 0)
@@ -174,13 +187,14 @@ static int scenario(const char *path, enum scenario sc, enum ring_kind kind,
 	if (!bufs || fallocate(fd, 0, 0, (off_t)FILE_BLOCKS * DIO_BS) ||
 	    io_uring_queue_init(64, &ring, ring_flags(kind)))
 		return CHILD_SETUP;
-	if (submit_writes(&ring, fd, bufs))
+	if (submit_writes(&ring, fd, bufs, sc == SAME_LINKED))
 		return CHILD_SUBMIT;
 	/* Let the writes finish, so that their completions are pending. */
 	usleep(PENDING_US);
 
 	switch (sc) {
 	case SAME_TASK:
+	case SAME_LINKED:
 		if (wait_op(fd, op))
 			return CHILD_WAITOP;
 		break;
@@ -198,6 +212,28 @@ static int scenario(const char *path, enum scenario sc, enum ring_kind kind,
 		usleep(PENDING_US);
 		if (wait_op(fd, op))
 			return CHILD_WAITOP;
+		if (waitpid(peer, &st, 0) != peer || !WIFEXITED(st) ||
+		    WEXITSTATUS(st))
+			return CHILD_PEER;
+		break;
+	case CROSS_BLOCKED:
+		/*
+		 * We sleep in read() first, a sleep that runs no task_work of
+		 * a DEFER_TASKRUN ring; then the peer waits in
+		 * inode_dio_wait() and wakes us only when that returns.
+		 */
+		if (pipe(pipefd))
+			return CHILD_SETUP;
+		peer = fork();
+		if (peer < 0)
+			return CHILD_SETUP;
+		if (peer == 0) {
+			usleep(PENDING_US);
+			st = wait_op(fd, op) ? CHILD_WAITOP : CHILD_OK;
+			_exit(write(pipefd[1], "x", 1) == 1 ? st : CHILD_SETUP);
+		}
+		if (read(pipefd[0], &byte, 1) != 1)
+			return CHILD_SETUP;
 		if (waitpid(peer, &st, 0) != peer || !WIFEXITED(st) ||
 		    WEXITSTATUS(st))
 			return CHILD_PEER;
@@ -251,8 +287,10 @@ VARIANT(same_defer_ftruncate, SAME_TASK, RING_DEFER, OP_FTRUNCATE);
 VARIANT(same_defer_punch, SAME_TASK, RING_DEFER, OP_PUNCH);
 VARIANT(same_defer_fsync, SAME_TASK, RING_DEFER, OP_FSYNC);
 VARIANT(same_sqpoll_ftruncate, SAME_TASK, RING_SQPOLL, OP_FTRUNCATE);
+VARIANT(same_defer_linked_ftruncate, SAME_LINKED, RING_DEFER, OP_FTRUNCATE);
 VARIANT(cross_defer_ftruncate, CROSS_TASK, RING_DEFER, OP_FTRUNCATE);
 VARIANT(cross_defer_punch, CROSS_TASK, RING_DEFER, OP_PUNCH);
+VARIANT(cross_blocked_defer_ftruncate, CROSS_BLOCKED, RING_DEFER, OP_FTRUNCATE);
 VARIANT(ring_closed_defer, RING_CLOSED, RING_DEFER, OP_FTRUNCATE);
 VARIANT(file_closed_defer, FILE_CLOSED, RING_DEFER, OP_FTRUNCATE);
 
