@@ -53,15 +53,7 @@ for p in "${PATCHES[@]}"; do
 				echo "MAINTAINERS-notes keeps $type for $nr, but checkpatch no longer reports it"
 		done
 	)
-	if [ -z "$problems" ]; then
-		check OK "checkpatch.$p"
-		continue
-	fi
-	bad=$((bad + 1))
-	while IFS= read -r line; do
-		printf 'ERROR [%s]: %s: %s\n' "$STAGE" "$p" "$line" >&2
-		check FAIL "checkpatch.$p # $line"
-	done <<<"$problems"
+	patch_checked checkpatch "$p" "$problems" || bad=$((bad + 1))
 done
 tap_write "$TAP_DIR/checkpatch.tap"
 [ "$bad" -eq 0 ] || die "$bad patches with checkpatch messages not kept in MAINTAINERS-notes (above)"

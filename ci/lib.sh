@@ -98,3 +98,19 @@ tap_write() {
 		printf '%s\n' "${TAP_RESULTS[@]}"
 	} >"$1"
 }
+
+# Record the checks of one patch file as TAP "NAME.PATCH": ok when PROBLEMS
+# is empty, else a failure and an ERROR line naming the patch for each line
+# of PROBLEMS. Returns 1 when there were problems.
+patch_checked() {
+	local name=$1 p=$2 problems=$3 line
+	if [ -z "$problems" ]; then
+		check OK "$name.$p"
+		return 0
+	fi
+	while IFS= read -r line; do
+		printf 'ERROR [%s]: %s: %s\n' "$STAGE" "$p" "$line" >&2
+		check FAIL "$name.$p # $line"
+	done <<<"$problems"
+	return 1
+}

@@ -75,15 +75,7 @@ for ((i = 0; i <= N; i++)); do
 	else
 		problems=$(lint "$DIR/patches/$p" "$i")
 	fi
-	if [ -z "$problems" ]; then
-		check OK "series_lint.$p"
-		continue
-	fi
-	bad=$((bad + 1))
-	while IFS= read -r line; do
-		printf 'ERROR [%s]: %s: %s\n' "$STAGE" "$p" "$line" >&2
-		check FAIL "series_lint.$p # $line"
-	done <<<"$problems"
+	patch_checked series_lint "$p" "$problems" || bad=$((bad + 1))
 done
 
 # A numbered patch that `series` leaves out is applied by neither git am of
@@ -92,9 +84,7 @@ for f in "$DIR"/patches/[0-9][0-9][0-9][0-9]-*.patch; do
 	p=$(basename "$f")
 	[ "$p" != "$COVER" ] || continue
 	printf '%s\n' "${PATCHES[@]}" | grep -qxF "$p" && continue
-	bad=$((bad + 1))
-	printf 'ERROR [%s]: %s: in patches/ but not listed in series\n' "$STAGE" "$p" >&2
-	check FAIL "series_lint.$p # in patches/ but not listed in series"
+	patch_checked series_lint "$p" "in patches/ but not listed in series" || bad=$((bad + 1))
 done
 tap_write "$TAP_DIR/series-lint.tap"
 [ "$bad" -eq 0 ] || die "$bad patch files with problems (above)"
