@@ -87,3 +87,11 @@ clean:
 
 distclean:
 	rm -rf build
+
+# Not part of check: liburing's own test suite (Debian's source package,
+# pinned in ci/liburing.env) on the baseline and patched test kernels (built
+# by `make check`), compared per test in build/liburing-results/.
+.PHONY: check-liburing
+check-liburing: guest
+	ci/liburing.sh
+	ci/liburing-compare.sh

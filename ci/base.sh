@@ -8,33 +8,10 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+# Private apt state for apt_private (lib.sh).
+# shellcheck disable=SC2034
 APT_DIR=$CACHE/apt
 TARBALL=$CACHE/base/$BASE_TARBALL
-
-apt_private() {
-	"$@" -o Dir::Etc::SourceList=/dev/null \
-		-o Dir::Etc::SourceParts="$APT_DIR/sources.list.d" \
-		-o Dir::State::Lists="$APT_DIR/lists" \
-		-o Dir::Cache="$APT_DIR/cache"
-}
-
-setup_sources() {
-	local src n=0
-	mkdir -p "$APT_DIR/sources.list.d" "$APT_DIR/lists/partial" \
-		"$APT_DIR/cache/archives/partial"
-	rm -f "$APT_DIR"/sources.list.d/*
-	for src in /etc/apt/sources.list.d/*.sources; do
-		[ -e "$src" ] || continue
-		grep -q '^Types:.*\bdeb\b' "$src" || continue
-		sed 's/^Types:.*/Types: deb-src/' "$src" \
-			>"$APT_DIR/sources.list.d/$(basename "$src")"
-		n=$((n + 1))
-	done
-	[ "$n" -gt 0 ] ||
-		die "no deb822 apt sources in /etc/apt/sources.list.d/ to derive a deb-src list from"
-	apt_private apt-get update -qq >"$APT_DIR/update.log" 2>&1 ||
-		die "apt-get update on the private deb-src list failed: see $APT_DIR/update.log"
-}
 
 served_versions() {
 	apt_private apt-cache showsrc "$BASE_PACKAGE" 2>/dev/null |
@@ -54,7 +31,7 @@ orig_uri() {
 }
 
 if [ "${1:-}" = --served ]; then
-	setup_sources
+	apt_private_sources
 	for v in $(served_versions); do
 		echo "$v $(orig_uri "$v")"
 	done
@@ -67,7 +44,7 @@ if [ -f "$TARBALL" ] && verify "$TARBALL"; then
 fi
 
 log "fetching $BASE_PACKAGE=$BASE_VERSION source through a private deb-src list"
-setup_sources
+apt_private_sources
 served=$(served_versions)
 case " $served " in
 *" $BASE_VERSION "*) ;;

@@ -11,14 +11,15 @@
 #      default: the test's own CI default), DIO_APPEND (more kernel command
 #      line, e.g. the bench's dio.mode=bench ...), DIO_QEMU_OPTS (more QEMU
 #      options, split at spaces, e.g. "-icount shift=3"), DIO_DISK_SIZE (each
-#      disk image, default 1G).
+#      disk image, default 1G), DIO_INITRD (another initramfs, e.g. the one
+#      with liburing's tests), DIO_OUT (another results directory).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kernel=$1 set=$2 selftest=${3:-}
 KIMG=$(objdir "$kernel" "$set")/arch/x86/boot/bzImage
-INITRD=$BUILD/guest/initramfs.cpio
-OUT=$(resultdir "$kernel" "$set" "$selftest")
+INITRD=${DIO_INITRD:-$BUILD/guest/initramfs.cpio}
+OUT=${DIO_OUT:-$(resultdir "$kernel" "$set" "$selftest")}
 DEVS=${DIO_DEVS:-nvme,virtio-blk}
 FSS=${DIO_FS:-ext4,xfs}
 TIMEOUT=${DIO_GUEST_TIMEOUT:-1800}

@@ -9,6 +9,9 @@
 #               [dio.race_iters=N]
 #               [dio.mode=bench ...]: run the benchmark (/bench/guest-bench.sh,
 #               from bench/; its header lists its options) instead of the tests
+#               [dio.mode=liburing ...]: liburing's test suite instead
+#               (/liburing/run.sh from ci/guest-liburing.sh, in the archive
+#               that ci/liburing.sh makes; its header lists its options)
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
@@ -49,6 +52,10 @@ fi
 
 if [ "$(arg mode)" = bench ]; then
 	. /bench/guest-bench.sh
+	finish
+fi
+if [ "$(arg mode)" = liburing ]; then
+	. /liburing/run.sh
 	finish
 fi
 

@@ -114,3 +114,32 @@ patch_checked() {
 	done <<<"$problems"
 	return 1
 }
+
+# apt with a private source list and private state under $APT_DIR (set by
+# the caller), so that the system's apt configuration and lists are untouched.
+apt_private() {
+	"$@" -o Dir::Etc::SourceList=/dev/null \
+		-o Dir::Etc::SourceParts="$APT_DIR/sources.list.d" \
+		-o Dir::State::Lists="$APT_DIR/lists" \
+		-o Dir::Cache="$APT_DIR/cache"
+}
+
+# A deb-src list in $APT_DIR derived from this machine's own deb822 sources
+# (mirror names are never written into the repo), then apt-get update on it.
+apt_private_sources() {
+	local src n=0
+	mkdir -p "$APT_DIR/sources.list.d" "$APT_DIR/lists/partial" \
+		"$APT_DIR/cache/archives/partial"
+	rm -f "$APT_DIR"/sources.list.d/*
+	for src in /etc/apt/sources.list.d/*.sources; do
+		[ -e "$src" ] || continue
+		grep -q '^Types:.*\bdeb\b' "$src" || continue
+		sed 's/^Types:.*/Types: deb-src/' "$src" \
+			>"$APT_DIR/sources.list.d/$(basename "$src")"
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] ||
+		die "no deb822 apt sources in /etc/apt/sources.list.d/ to derive a deb-src list from"
+	apt_private apt-get update -qq >"$APT_DIR/update.log" 2>&1 ||
+		die "apt-get update on the private deb-src list failed: see $APT_DIR/update.log"
+}
