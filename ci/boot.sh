@@ -47,9 +47,19 @@ accel=${DIO_ACCEL:-} why="DIO_ACCEL=${DIO_ACCEL:-}"
 if [ -z "$accel" ]; then
 	if kvm_usable 2>/dev/null; then accel=kvm why="/dev/kvm works"; else accel=tcg; fi
 fi
+# TCG: one vCPU, but room for two. With max_cpus 1, QEMU 7.2's TCG drops
+# the guest's memory barriers (it emits them only for parallel TCG; upstream
+# QEMU 8.1 stopped eliding them in system mode), while the emulated NVMe runs
+# in another host thread. The shadow-doorbell handshake (the driver stores
+# the SQ tail, mb(), loads the EventIdx; QEMU the reverse) then loses a
+# doorbell: "I/O ... timeout", resets, "unable to set dbbuf", controller
+# removed, within a minute of QD16 writes. maxcpus=2 makes TCG parallel and
+# keeps the barriers; nr_cpus=1 keeps the guest at one possible CPU and one
+# NVMe I/O queue, as before. Under -icount TCG is never parallel: no help.
+SMP=1 SMP_APPEND=
 case $accel in
 kvm) ACCEL=(-accel kvm -cpu host) ;;
-tcg) ACCEL=(-accel tcg -cpu max) ;;
+tcg) ACCEL=(-accel tcg -cpu max) SMP=1,maxcpus=2 SMP_APPEND=" nr_cpus=1" ;;
 *) die "DIO_ACCEL=$accel: use kvm or tcg" ;;
 esac
 
@@ -66,10 +76,10 @@ log "booting $kernel/$set${selftest:+ (harness self-test: $selftest)}: accelerat
 
 start=$SECONDS
 rc=0
-timeout -s KILL "$TIMEOUT" qemu-system-x86_64 "${ACCEL[@]}" -M q35 -smp 1 -m 2G \
+timeout -s KILL "$TIMEOUT" qemu-system-x86_64 "${ACCEL[@]}" -M q35 -smp "$SMP" -m 2G \
 	-nodefaults -display none -no-reboot \
 	-kernel "$KIMG" -initrd "$INITRD" \
-	-append "console=ttyS0 panic=-1 dio.kernel=$kernel dio.devs=$DEVS dio.fs=$FSS${selftest:+ dio.selftest=$selftest}${DIO_TESTS:+ dio.tests=$DIO_TESTS}${DIO_RACE_ITERS:+ dio.race_iters=$DIO_RACE_ITERS}${DIO_APPEND:+ $DIO_APPEND}" \
+	-append "console=ttyS0 panic=-1${SMP_APPEND} dio.kernel=$kernel dio.devs=$DEVS dio.fs=$FSS${selftest:+ dio.selftest=$selftest}${DIO_TESTS:+ dio.tests=$DIO_TESTS}${DIO_RACE_ITERS:+ dio.race_iters=$DIO_RACE_ITERS}${DIO_APPEND:+ $DIO_APPEND}" \
 	-serial "file:$OUT/console.log" -serial "file:$OUT/results.raw" \
 	-drive "file=$IMG/nvme.img,if=none,id=nvm,format=raw,cache=writeback,aio=threads" \
 	-device nvme,drive=nvm,serial=dio-nvme \
