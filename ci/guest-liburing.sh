@@ -92,6 +92,11 @@ lsetup() {
 
 say "TAP version 13"
 say "# dio-liburing timeout=${LTIMEOUT}s tests=$(ls $LT/*.t | wc -l)"
+# The socket tests talk over loopback (kernel-config/net.config), which is
+# down after boot.
+if [ -d /proc/net ]; then
+	ip link set lo up || say "# dio-error ip link set lo up"
+fi
 if lsetup /dev/nvme0n1 ext4 && lsetup /dev/vda xfs; then
 	# The scratch directory is not the test file's: some tests make and
 	# delete a file called "testfile" in their cwd. timeout.t execs

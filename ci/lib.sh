@@ -27,7 +27,7 @@ SRC=$BUILD/linux
 # Config fragment sets, merged in this order over tinyconfig.
 fragments() {
 	case "$1" in
-	test) echo "$TOP/kernel-config/base.config $TOP/kernel-config/debug.config" ;;
+	test) echo "$TOP/kernel-config/base.config $TOP/kernel-config/debug.config $TOP/kernel-config/net.config" ;;
 	bench) echo "$TOP/kernel-config/base.config $TOP/kernel-config/bench.config" ;;
 	*) die "unknown config set '$1' (test or bench)" ;;
 	esac
