@@ -3,9 +3,10 @@
 # one after the other, with dio.mode=liburing (ci/guest-liburing.sh runs
 # liburing's test suite) and compare the two per test. A kernel splat in the
 # console while a test ran fails that test (as upstream's runtests.sh's dmesg
-# check does). Writes build/liburing-results/comparison.txt; exits 1 when
-# the patched kernel does not pass a test that the baseline passes.
-# Not part of `make check`: `make check-liburing`.
+# check does). Writes build/liburing-results/comparison.txt and, for the
+# report, build/results/liburing/liburing.tap; exits 1 when the patched
+# kernel does not pass a test that the baseline passes.
+# Not part of `make check` yet: `make check-liburing`.
 # Env: DIO_LIBURING_TIMEOUT (per test, s; default 120), DIO_TESTS (only
 #      these liburing tests, comma list), DIO_GUEST_TIMEOUT (per boot, s;
 #      default 7200).
@@ -13,6 +14,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 OUT=$BUILD/liburing-results
+TAP_DIR=$BUILD/results/liburing
 ARCHIVE=$BUILD/liburing/liburing.cpio
 GUEST_INITRD=$BUILD/guest/initramfs.cpio
 
@@ -101,6 +103,29 @@ END {
 	cut -f1-3 "$OUT/baseline/results.tsv" | awk -F'\t' '$2 == "SKIP" { print "  " $1 ": " $3 }'
 } >>"$OUT/comparison.txt"
 log "comparison in $OUT/comparison.txt"
+
+# The same as TAP for the report, one line per test run: ok where patched
+# passes; a skip (with why) where both skip or both fail the same way, which
+# says nothing about the series; not ok where patched does worse.
+mkdir -p "$TAP_DIR"
+awk -F'\t' '
+FNR == 1 { k++ }
+k == 1 { b[$1] = $2; bw[$1] = $3; next }
+{ order[++n] = $1; p[$1] = $2; pw[$1] = $3 }
+END {
+	print "TAP version 13"; print "1.." n
+	for (i = 1; i <= n; i++) {
+		t = order[i]; bs = (t in b) ? b[t] : "MISSING"; ps = p[t]
+		if (ps == "PASS")
+			printf "ok %d liburing.%s%s\n", i, t, bs == "PASS" ? "" : " # baseline " bs
+		else if (ps == "SKIP" && (bs == "SKIP" || bs != "PASS"))
+			printf "ok %d liburing.%s # SKIP %s\n", i, t, pw[t]
+		else if (ps == bs)
+			printf "ok %d liburing.%s # SKIP %s on the baseline too, not the series: %s\n", i, t, bs, pw[t]
+		else
+			printf "not ok %d liburing.%s # patched %s, baseline %s: %s\n", i, t, ps, bs, pw[t]
+	}
+}' "$OUT/baseline/results.tsv" "$OUT/patched/results.tsv" >"$TAP_DIR/liburing.tap"
 grep -E 'DIFFERS|REGRESSION' "$OUT/comparison.txt" || log "no test differs between baseline and patched"
 [ ! -s "$OUT/regressions" ] ||
 	die "patched does not pass what baseline passes: $(xargs <"$OUT/regressions")"
