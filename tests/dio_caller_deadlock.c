@@ -168,6 +168,15 @@ static int check_data(const char *path)
 	return ret;
 }
 
+/* The other task of a cross-task case exited, and with CHILD_OK. */
+static bool peer_ok(pid_t peer)
+{
+	int st;
+
+	return waitpid(peer, &st, 0) == peer && WIFEXITED(st) &&
+	       WEXITSTATUS(st) == CHILD_OK;
+}
+
 /*
  * The whole scenario, in a child process.  Returns a CHILD_* code.  Where
  * another task is involved it is a grandchild, reaped here.
@@ -212,8 +221,7 @@ static int scenario(const char *path, enum scenario sc, enum ring_kind kind,
 		usleep(PENDING_US);
 		if (wait_op(fd, op))
 			return CHILD_WAITOP;
-		if (waitpid(peer, &st, 0) != peer || !WIFEXITED(st) ||
-		    WEXITSTATUS(st))
+		if (!peer_ok(peer))
 			return CHILD_PEER;
 		break;
 	case CROSS_BLOCKED:
@@ -234,8 +242,7 @@ static int scenario(const char *path, enum scenario sc, enum ring_kind kind,
 		}
 		if (read(pipefd[0], &byte, 1) != 1)
 			return CHILD_SETUP;
-		if (waitpid(peer, &st, 0) != peer || !WIFEXITED(st) ||
-		    WEXITSTATUS(st))
+		if (!peer_ok(peer))
 			return CHILD_PEER;
 		break;
 	case RING_CLOSED:

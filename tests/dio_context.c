@@ -49,29 +49,7 @@ FIXTURE_VARIANT(dio_context) {
 	unsigned int qd;
 };
 
-FIXTURE_VARIANT_ADD(dio_context, io_uring_qd1) {
-	.name = "io_uring_qd1",
-	.engine = DIO_ENGINE_IO_URING,
-	.qd = 1,
-};
-
-FIXTURE_VARIANT_ADD(dio_context, io_uring_qd16) {
-	.name = "io_uring_qd16",
-	.engine = DIO_ENGINE_IO_URING,
-	.qd = 16,
-};
-
-FIXTURE_VARIANT_ADD(dio_context, libaio_qd1) {
-	.name = "libaio_qd1",
-	.engine = DIO_ENGINE_LIBAIO,
-	.qd = 1,
-};
-
-FIXTURE_VARIANT_ADD(dio_context, libaio_qd16) {
-	.name = "libaio_qd16",
-	.engine = DIO_ENGINE_LIBAIO,
-	.qd = 16,
-};
+DIO_ENGINE_QD_VARIANTS(dio_context);
 
 /*
  * At QD16 both engines submit in batches of more than two, which they

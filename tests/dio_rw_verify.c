@@ -53,29 +53,7 @@ FIXTURE_VARIANT(dio_rw_verify) {
 	unsigned int qd;
 };
 
-FIXTURE_VARIANT_ADD(dio_rw_verify, io_uring_qd1) {
-	.name = "io_uring_qd1",
-	.engine = DIO_ENGINE_IO_URING,
-	.qd = 1,
-};
-
-FIXTURE_VARIANT_ADD(dio_rw_verify, io_uring_qd16) {
-	.name = "io_uring_qd16",
-	.engine = DIO_ENGINE_IO_URING,
-	.qd = 16,
-};
-
-FIXTURE_VARIANT_ADD(dio_rw_verify, libaio_qd1) {
-	.name = "libaio_qd1",
-	.engine = DIO_ENGINE_LIBAIO,
-	.qd = 1,
-};
-
-FIXTURE_VARIANT_ADD(dio_rw_verify, libaio_qd16) {
-	.name = "libaio_qd16",
-	.engine = DIO_ENGINE_LIBAIO,
-	.qd = 16,
-};
+DIO_ENGINE_QD_VARIANTS(dio_rw_verify);
 
 static uint64_t seed_of(uint64_t base,
 			const FIXTURE_VARIANT(dio_rw_verify) *variant)

@@ -210,6 +210,23 @@ struct dio_engine;
 const char *dio_engine_name(enum dio_engine_type type);
 
 /*
+ * The four variants most tests run in: io_uring and libaio at queue depth 1
+ * and 16, for a FIXTURE_VARIANT() with the members name, engine and qd.  A
+ * macro over the harness's FIXTURE_VARIANT_ADD(), so only for test files.
+ */
+#define DIO_ENGINE_QD_VARIANT(fixture, eng, type, depth)		\
+	FIXTURE_VARIANT_ADD(fixture, eng##_qd##depth) {			\
+		.name = #eng "_qd" #depth,				\
+		.engine = type,						\
+		.qd = depth,						\
+	}
+#define DIO_ENGINE_QD_VARIANTS(fixture)					\
+	DIO_ENGINE_QD_VARIANT(fixture, io_uring, DIO_ENGINE_IO_URING, 1);	\
+	DIO_ENGINE_QD_VARIANT(fixture, io_uring, DIO_ENGINE_IO_URING, 16);	\
+	DIO_ENGINE_QD_VARIANT(fixture, libaio, DIO_ENGINE_LIBAIO, 1);	\
+	DIO_ENGINE_QD_VARIANT(fixture, libaio, DIO_ENGINE_LIBAIO, 16)
+
+/*
  * Set up an engine that keeps at most @depth I/Os queued plus in flight.
  * Returns 0 or a negative errno (-ENOSYS/-EPERM: the interface is off).
  */
