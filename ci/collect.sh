@@ -56,7 +56,7 @@ for dev in ${boot_devs//,/ }; do
 				continue
 			fi
 			rc=$(cat "$TAP/$run.$t.rc")
-			plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$f" | head -n1)
+			plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p;T;q' "$f")
 			got=$(grep -cE '^(not )?ok [0-9]+' "$f" || true)
 			failed=$(grep -cE '^not ok [0-9]+' "$f" || true)
 			if [ -z "$plan" ] || [ "$got" -ne "$plan" ]; then

@@ -38,7 +38,7 @@ message() {
 # Usage: lint FILE NUMBER   (NUMBER 0: the cover letter)
 lint() {
 	local f=$1 i=$2 hdr msg subj num tot
-	head -n1 "$f" | grep -qE '^From [0-9a-f]{40} Mon Sep 17 00:00:00 2001$' ||
+	[[ $(head -n1 "$f") =~ ^From\ [0-9a-f]{40}\ Mon\ Sep\ 17\ 00:00:00\ 2001$ ]] ||
 		echo "not git format-patch output (no 'From <sha1> Mon Sep 17 00:00:00 2001' first line)"
 	hdr=$(headers "$f")
 	grep -qxF "From: $IDENT" <<<"$hdr" || echo "From: is not '$IDENT'"
@@ -51,7 +51,10 @@ lint() {
 		echo "Subject is not '[PATCH i/N] subsystem: summary': '$subj'"
 	fi
 	msg=$(message "$f")
-	grep -v -E '^[A-Za-z-]+: .*<.*@.*>$' <<<"$msg" | grep -q '[[:alnum:]]' ||
+	# One awk, not a pipe into grep -q: under pipefail, grep -q quitting
+	# at its first match can SIGPIPE the writer and fail a good patch.
+	awk '!/^[A-Za-z-]+: .*<.*@.*>$/ && /[[:alnum:]]/ { found = 1; exit }
+		END { exit !found }' <<<"$msg" ||
 		echo "no message body: say what the patch does and why"
 	grep -qE '^ [0-9]+ files? changed' "$f" || echo "no diffstat"
 	if [ "$i" -eq 0 ]; then
@@ -83,7 +86,7 @@ done
 for f in "$DIR"/patches/[0-9][0-9][0-9][0-9]-*.patch; do
 	p=$(basename "$f")
 	[ "$p" != "$COVER" ] || continue
-	printf '%s\n' "${PATCHES[@]}" | grep -qxF "$p" && continue
+	[[ " ${PATCHES[*]} " == *" $p "* ]] && continue
 	patch_checked series_lint "$p" "in patches/ but not listed in series" || bad=$((bad + 1))
 done
 tap_write "$TAP_DIR/series-lint.tap"
