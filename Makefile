@@ -9,15 +9,17 @@
 SHELL := /bin/bash
 .NOTPARALLEL:
 .PHONY: bench bisect-check check deps series-lint host-tests base tree checkpatch \
-	review-selftest kernels guest boot selftest report check-naive clean distclean
+	review-selftest kernels guest boot selftest liburing liburing-compare report \
+	check-liburing check-naive clean distclean
 
 KERNELS := baseline patched
 CONFIG_SET := test
 
 # Cheap checks first: the patch text, the harness's own tests, then the
-# series applied three ways and checkpatch, before any kernel is built.
+# series applied three ways and checkpatch, before any kernel is built;
+# liburing's suite, the longest, last.
 STAGES := deps series-lint host-tests base tree checkpatch review-selftest \
-	kernels guest boot selftest
+	kernels guest boot selftest liburing liburing-compare
 
 # Every stage, then the count. A stage that stops the run counts as a
 # failure, so the last line is always "N passed, N failed, N skipped".
@@ -64,6 +66,15 @@ boot:
 selftest:
 	ci/selftest.sh
 
+# liburing's own test suite (Debian's source package, pinned in
+# ci/liburing.env), built for the guest; then run on the baseline and the
+# patched test kernel and compared per test (build/liburing-results/).
+liburing:
+	ci/liburing.sh
+
+liburing-compare:
+	ci/liburing-compare.sh
+
 report:
 	ci/report.sh build/results
 
@@ -88,10 +99,5 @@ clean:
 distclean:
 	rm -rf build
 
-# Not part of check: liburing's own test suite (Debian's source package,
-# pinned in ci/liburing.env) on the baseline and patched test kernels (built
-# by `make check`), compared per test in build/liburing-results/.
-.PHONY: check-liburing
-check-liburing: guest
-	ci/liburing.sh
-	ci/liburing-compare.sh
+# The liburing stages alone, on the test kernels that `make check` built.
+check-liburing: guest liburing liburing-compare

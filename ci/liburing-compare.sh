@@ -1,12 +1,18 @@
 #!/bin/bash
-# Stage "liburing-compare": boot the baseline and the patched test kernel,
-# one after the other, with dio.mode=liburing (ci/guest-liburing.sh runs
-# liburing's test suite) and compare the two per test. A kernel splat in the
-# console while a test ran fails that test (as upstream's runtests.sh's dmesg
-# check does). Writes build/liburing-results/comparison.txt and, for the
-# report, build/results/liburing/liburing.tap; exits 1 when the patched
-# kernel does not pass a test that the baseline passes.
-# Not part of `make check` yet: `make check-liburing`.
+# Stage "liburing-compare": boot the baseline and the patched test kernel, one after
+# the other, with dio.mode=liburing (ci/guest-liburing.sh runs liburing's
+# test suite) and compare the two per test. A kernel splat in the console
+# while a test ran fails that test (as upstream's runtests.sh's dmesg check
+# does).
+#
+# Flakes: a test that passes on the baseline and not on the patched kernel
+# is run once more on both kernels (two short boots with only those tests).
+# It is a regression only if the rerun repeats it: the baseline passes and
+# the patched kernel does not. Both runs are recorded.
+#
+# Writes build/liburing-results/comparison.txt (first run, then the rerun
+# if any) and, for the report, build/results/liburing/liburing.tap; exits 1
+# on a regression or a guest error.
 # Env: DIO_LIBURING_TIMEOUT (per test, s; default 120), DIO_TESTS (only
 #      these liburing tests, comma list), DIO_GUEST_TIMEOUT (per boot, s;
 #      default 7200).
@@ -26,10 +32,11 @@ mkdir -p "$OUT"
 # /liburing/ on top.
 cat "$GUEST_INITRD" "$ARCHIVE" >"$OUT/initramfs.cpio"
 
-# results KERNEL: DIR/results.tsv, one line per test run: NAME, PASS | SKIP |
-# FAIL | TIMEOUT, why (the test's last output line, the splat, ...).
+# results DIR: DIR/results.tsv from DIR's boot, one line per test run: NAME,
+# PASS | SKIP | FAIL | TIMEOUT, why (the test's last output line, the
+# splat, ...).
 results() {
-	local dir=$OUT/$1 name st why splat
+	local dir=$1 name st why splat
 	tr -d '\r' <"$dir/results.raw" | awk '
 	/^(not )?ok [0-9]+ / {
 		ok = ($1 == "ok"); name = ok ? $3 : $4
@@ -54,63 +61,110 @@ results() {
 	done <"$dir/tap.tsv" >"$dir/results.tsv"
 }
 
+# suite DIR [TESTS]: the suite (or only TESTS, a comma list) on each kernel,
+# DIR/KERNEL/results.tsv.
 guest_errors=()
-for k in "${KERNELS[@]}"; do
-	start=$SECONDS
-	DIO_OUT=$OUT/$k DIO_INITRD=$OUT/initramfs.cpio DIO_GUEST_TIMEOUT=${DIO_GUEST_TIMEOUT:-7200} \
-		DIO_APPEND="dio.mode=liburing dio.liburing_timeout=${DIO_LIBURING_TIMEOUT:-120}" \
-		"$TOP/ci/boot.sh" "$k" test || log "$k: the boot failed (above); its missing tests count as failed"
-	[ -f "$OUT/$k/results.raw" ] || die "$k: no results.raw in $OUT/$k"
-	release=$(tr -d '\r' <"$OUT/$k/results.raw" | sed -n 's/^# dio-guest .* release=\([^ ]*\) .*/\1/p')
-	case $release in
-	*-"$k" | *-"$k"+) ;;
-	*) die "$k: the guest runs '${release:-nothing}', not the $k kernel" ;;
-	esac
-	if tr -d '\r' <"$OUT/$k/results.raw" | grep '^# dio-error' >&2; then
-		guest_errors+=("$k")
-	fi
-	results "$k"
-	[ -s "$OUT/$k/results.tsv" ] || die "$k: no test results in $OUT/$k/results.raw"
-	log "$k: $(cut -f2 "$OUT/$k/results.tsv" | sort | uniq -c | xargs) in $((SECONDS - start))s"
-	grep -q '^# dio-guest-done' "$OUT/$k/results.raw" || log "$k: the guest did not finish"
-done
-
-# Per test, in run order: baseline, patched, and a flag where they differ.
-# A test missing on one kernel (the guest died or hung) is MISSING there.
-awk -F'\t' -v out="$OUT/regressions" '
-FNR == 1 { k++ }
-k == 1 { b[$1] = $2; bw[$1] = $3; order[++n] = $1; next }
-{ p[$1] = $2; pw[$1] = $3; if (!($1 in b)) order[++n] = $1 }
-END {
-	printf "%-40s %-8s %-8s\n", "test", "baseline", "patched"
-	for (i = 1; i <= n; i++) {
-		t = order[i]; bs = (t in b) ? b[t] : "MISSING"; ps = (t in p) ? p[t] : "MISSING"
-		flag = ""
-		if (bs != ps) flag = "DIFFERS"
-		if (bs == "PASS" && ps != "PASS") { flag = "REGRESSION"; print t > out }
-		printf "%-40s %-8s %-8s %s\n", t, bs, ps, flag
-		if (bs != "PASS" && bs != "SKIP") fails = fails sprintf("  baseline %s %s: %s\n", bs, t, bw[t])
-		if (ps != "PASS" && ps != "SKIP") fails = fails sprintf("  patched  %s %s: %s\n", ps, t, pw[t])
-	}
-	printf "\nNot passed (failures, timeouts, missing) with their last line:\n%s", fails
-}' "$OUT/baseline/results.tsv" "$OUT/patched/results.tsv" >"$OUT/comparison.txt"
-{
-	echo
+suite() {
+	local dir=$1 tests=${2:-${DIO_TESTS:-}} k start release
 	for k in "${KERNELS[@]}"; do
-		echo "$k: $(cut -f2 "$OUT/$k/results.tsv" | sort | uniq -c | xargs)"
+		start=$SECONDS
+		DIO_OUT=$dir/$k DIO_INITRD=$OUT/initramfs.cpio DIO_TESTS=$tests \
+			DIO_GUEST_TIMEOUT=${DIO_GUEST_TIMEOUT:-7200} \
+			DIO_APPEND="dio.mode=liburing dio.liburing_timeout=${DIO_LIBURING_TIMEOUT:-120}" \
+			"$TOP/ci/boot.sh" "$k" test || log "$k: the boot failed (above); its missing tests count as failed"
+		[ -f "$dir/$k/results.raw" ] || die "$k: no results.raw in $dir/$k"
+		release=$(tr -d '\r' <"$dir/$k/results.raw" | sed -n 's/^# dio-guest .* release=\([^ ]*\) .*/\1/p')
+		case $release in
+		*-"$k" | *-"$k"+) ;;
+		*) die "$k: the guest runs '${release:-nothing}', not the $k kernel" ;;
+		esac
+		if tr -d '\r' <"$dir/$k/results.raw" | grep '^# dio-error' >&2; then
+			guest_errors+=("$k")
+		fi
+		results "$dir/$k"
+		[ -s "$dir/$k/results.tsv" ] || die "$k: no test results in $dir/$k/results.raw"
+		log "$k${tests:+ ($tests)}: $(counts "$dir/$k") in $((SECONDS - start))s"
+		grep -q '^# dio-guest-done' "$dir/$k/results.raw" || log "$k: the guest did not finish"
 	done
+}
+
+counts() {
+	cut -f2 "$1/results.tsv" | sort | uniq -c | xargs
+}
+
+# compare DIR: DIR/comparison.txt, per test in run order: baseline,
+# patched, and a flag where they differ (a test missing on one kernel, the
+# guest died or hung, is MISSING there); DIR/regressions, the tests that
+# pass on the baseline only.
+compare() {
+	local dir=$1 k
+	awk -F'\t' -v out="$dir/regressions" '
+	FNR == 1 { k++ }
+	k == 1 { b[$1] = $2; bw[$1] = $3; order[++n] = $1; next }
+	{ p[$1] = $2; pw[$1] = $3; if (!($1 in b)) order[++n] = $1 }
+	END {
+		printf "" > out
+		printf "%-40s %-8s %-8s\n", "test", "baseline", "patched"
+		for (i = 1; i <= n; i++) {
+			t = order[i]; bs = (t in b) ? b[t] : "MISSING"; ps = (t in p) ? p[t] : "MISSING"
+			flag = ""
+			if (bs != ps) flag = "DIFFERS"
+			if (bs == "PASS" && ps != "PASS") { flag = "REGRESSION"; print t > out }
+			printf "%-40s %-8s %-8s %s\n", t, bs, ps, flag
+			if (bs != "PASS" && bs != "SKIP") fails = fails sprintf("  baseline %s %s: %s\n", bs, t, bw[t])
+			if (ps != "PASS" && ps != "SKIP") fails = fails sprintf("  patched  %s %s: %s\n", ps, t, pw[t])
+		}
+		printf "\nNot passed (failures, timeouts, missing) with their last line:\n%s", fails
+	}' "$dir/baseline/results.tsv" "$dir/patched/results.tsv" >"$dir/comparison.txt"
+	{
+		echo
+		for k in "${KERNELS[@]}"; do
+			echo "$k: $(counts "$dir/$k")"
+		done
+	} >>"$dir/comparison.txt"
+}
+
+suite "$OUT/run"
+compare "$OUT/run"
+{
+	cat "$OUT/run/comparison.txt"
 	echo "skipped, with why:"
-	cut -f1-3 "$OUT/baseline/results.tsv" | awk -F'\t' '$2 == "SKIP" { print "  " $1 ": " $3 }'
-} >>"$OUT/comparison.txt"
+	awk -F'\t' '$2 == "SKIP" { print "  " $1 ": " $3 }' "$OUT/run/baseline/results.tsv"
+} >"$OUT/comparison.txt"
+
+# The rerun: each liburing test with a regression, all its variants (the
+# guest selects by test, not by test@file).
+: >"$OUT/rerun.tsv"
+if [ -s "$OUT/run/regressions" ]; then
+	again=$(sed 's/@.*//' "$OUT/run/regressions" | sort -u | paste -sd,)
+	log "patched does not pass what baseline passes: $(xargs <"$OUT/run/regressions"); running $again once more on both kernels"
+	suite "$OUT/rerun" "$again"
+	compare "$OUT/rerun"
+	{
+		echo
+		echo "Rerun of $again on both kernels:"
+		cat "$OUT/rerun/comparison.txt"
+	} >>"$OUT/comparison.txt"
+	# Per first-run regression: its rerun states, baseline and patched.
+	awk -F'\t' 'FILENAME == ARGV[1] { r[$1] = 1; next }
+		FNR == 1 { k++ }
+		k == 1 { b[$1] = $2; next }
+		$1 in r { print $1 "\t" ($1 in b ? b[$1] : "MISSING") "\t" $2 }' \
+		"$OUT/run/regressions" "$OUT/rerun/baseline/results.tsv" \
+		"$OUT/rerun/patched/results.tsv" >"$OUT/rerun.tsv"
+fi
 log "comparison in $OUT/comparison.txt"
 
-# The same as TAP for the report, one line per test run: ok where patched
-# passes; a skip (with why) where both skip or both fail the same way, which
-# says nothing about the series; not ok where patched does worse.
+# TAP for the report, one line per test run: ok where patched passes; a
+# skip (with why) where both skip or both fail the same way, which says
+# nothing about the series; not ok where patched does worse, unless the
+# rerun shows a flake: patched passes it (ok, saying so) or the baseline
+# fails it too (a skip, saying so).
 mkdir -p "$TAP_DIR"
 awk -F'\t' '
+FILENAME ~ /rerun.tsv$/ { rb[$1] = $2; rp[$1] = $3; next }
 FNR == 1 { k++ }
-k == 1 { b[$1] = $2; bw[$1] = $3; next }
+k == 1 { b[$1] = $2; next }
 { order[++n] = $1; p[$1] = $2; pw[$1] = $3 }
 END {
 	print "TAP version 13"; print "1.." n
@@ -122,12 +176,19 @@ END {
 			printf "ok %d liburing.%s # SKIP %s\n", i, t, pw[t]
 		else if (ps == bs)
 			printf "ok %d liburing.%s # SKIP %s on the baseline too, not the series: %s\n", i, t, bs, pw[t]
-		else
+		else if (!(t in rp))
 			printf "not ok %d liburing.%s # patched %s, baseline %s: %s\n", i, t, ps, bs, pw[t]
+		else if (rp[t] == "PASS")
+			printf "ok %d liburing.%s flaky: patched %s, baseline %s; rerun patched PASS, baseline %s (%s)\n", i, t, ps, bs, rb[t], pw[t]
+		else if (rb[t] == "PASS" || rb[t] == "MISSING")
+			printf "not ok %d liburing.%s # patched %s, baseline %s; rerun patched %s, baseline %s: %s\n", i, t, ps, bs, rp[t], rb[t], pw[t]
+		else
+			printf "ok %d liburing.%s # SKIP flaky on both kernels: patched %s, baseline %s; rerun patched %s, baseline %s (%s)\n", i, t, ps, bs, rp[t], rb[t], pw[t]
 	}
-}' "$OUT/baseline/results.tsv" "$OUT/patched/results.tsv" >"$TAP_DIR/liburing.tap"
+}' "$OUT/rerun.tsv" "$OUT/run/baseline/results.tsv" "$OUT/run/patched/results.tsv" >"$TAP_DIR/liburing.tap"
 grep -E 'DIFFERS|REGRESSION' "$OUT/comparison.txt" || log "no test differs between baseline and patched"
-[ ! -s "$OUT/regressions" ] ||
-	die "patched does not pass what baseline passes: $(xargs <"$OUT/regressions")"
+regressed=$(sed -n 's/^not ok [0-9]* liburing\.\([^ ]*\) .*/\1/p' "$TAP_DIR/liburing.tap" | xargs)
+[ -z "$regressed" ] ||
+	die "patched does not pass what baseline passes${again:+, first run and rerun}: $regressed"
 [ "${#guest_errors[@]}" -eq 0 ] ||
 	die "the guest reported errors (dio-error, above) on: ${guest_errors[*]}"

@@ -1,0 +1,87 @@
+#!/bin/bash
+# ci/liburing-compare.sh's verdicts, with a fake ci/boot.sh that prints
+# canned guest output instead of booting: a difference the rerun does not
+# repeat is a flake (ok, said so), one it repeats is a regression (exit 1,
+# not ok naming the test), one the baseline fails too on the rerun is a
+# skip, and a splat during a test fails that test.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+ci=$here/../../ci
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+mkdir -p "$tmp/top/ci"
+cp "$ci/liburing-compare.sh" "$ci/lib.sh" "$ci/base.env" "$ci/scan-splats.sh" "$tmp/top/ci/"
+# The fake boot: $FAKE/<run|rerun>-<kernel> holds TAP lines "STATUS NAME
+# [why]" (STATUS ok, fail, skip or splat); DIO_TESTS set means the rerun.
+cat >"$tmp/top/ci/boot.sh" <<'FAKE'
+#!/bin/bash
+set -euo pipefail
+k=$1 run=run
+[ -z "${DIO_TESTS:-}" ] || run=rerun
+mkdir -p "$DIO_OUT"
+echo "$run $k ${DIO_TESTS:-all}" >>"$FAKE/boots"
+n=0
+{
+	echo "# dio-guest kernel=$k release=6.1.0-$k selftest=none"
+	while read -r st name why; do
+		n=$((n + 1))
+		case $st in
+		ok | splat) echo "ok $n $name # 1.0s" ;;
+		fail) echo "not ok $n $name # exit 1 after 1.0s: ${why:-failed}" ;;
+		skip) echo "ok $n $name # SKIP ${why:-skipped}" ;;
+		esac
+	done <"$FAKE/$run-$k"
+	echo "1..$n"
+	echo "# dio-guest-done"
+} >"$DIO_OUT/results.raw"
+while read -r st name why; do
+	echo "dio-liburing: running $name"
+	[ "$st" != splat ] || echo "BUG: sleeping function called from invalid context at fs/x.c:1"
+done <"$FAKE/$run-$k" >"$DIO_OUT/console.log"
+FAKE
+chmod +x "$tmp/top/ci/boot.sh"
+
+# check NAME WANT_RC WANT_BOOTS WANT_TAP_REGEX: FAKE's files written by the caller.
+n=0
+check() {
+	local name=$1 want_rc=$2 want_boots=$3 want_tap=$4 rc=0 boots tap
+	n=$((n + 1))
+	mkdir -p "$tmp/build/liburing" "$tmp/build/guest"
+	: >"$tmp/build/liburing/liburing.cpio"
+	: >"$tmp/build/guest/initramfs.cpio"
+	: >"$FAKE/boots"
+	BUILD=$tmp/build "$tmp/top/ci/liburing-compare.sh" >"$tmp/out" 2>&1 || rc=$?
+	boots=$(wc -l <"$FAKE/boots")
+	tap=$(cat "$tmp/build/results/liburing/liburing.tap" 2>/dev/null || true)
+	if [ "$rc" -eq "$want_rc" ] && [ "$boots" -eq "$want_boots" ] && grep -qE "$want_tap" <<<"$tap"; then
+		echo "ok $n liburing_compare.$name"
+	else
+		echo "not ok $n liburing_compare.$name # exit $rc (want $want_rc), $boots boots (want $want_boots), TAP /$want_tap/"
+		sed 's/^/# /' "$tmp/out" "$FAKE/boots"
+		sed 's/^/# tap: /' <<<"$tap"
+	fi
+}
+
+export FAKE=$tmp/fake
+mkdir -p "$FAKE"
+echo "TAP version 13"
+echo "1..5"
+
+printf 'ok a\nok b@xfs-file\nskip c no sockets\n' | tee "$FAKE/run-baseline" >"$FAKE/run-patched"
+check same 0 2 '^ok 2 liburing\.b@xfs-file$'
+
+printf 'ok a\nok b@xfs-file\n' >"$FAKE/run-baseline"
+printf 'ok a\nfail b@xfs-file\n' >"$FAKE/run-patched"
+printf 'ok b\nok b@xfs-file\n' | tee "$FAKE/rerun-baseline" >"$FAKE/rerun-patched"
+check flake 0 4 '^ok 2 liburing\.b@xfs-file flaky: patched FAIL, baseline PASS; rerun patched PASS'
+
+printf 'ok b\nfail b@xfs-file\n' >"$FAKE/rerun-patched"
+check repeated 1 4 '^not ok 2 liburing\.b@xfs-file # patched FAIL, baseline PASS; rerun patched FAIL, baseline PASS'
+
+printf 'ok b\nfail b@xfs-file\n' >"$FAKE/rerun-baseline"
+check both_flaky 0 4 '^ok 2 liburing\.b@xfs-file # SKIP flaky on both kernels'
+
+printf 'ok a\nsplat b@xfs-file\n' | tee "$FAKE/run-patched" >"$FAKE/rerun-patched"
+printf 'ok b\nok b@xfs-file\n' >"$FAKE/rerun-baseline"
+check splat 1 4 '^not ok 2 liburing\.b@xfs-file # patched FAIL, baseline PASS; rerun patched FAIL, baseline PASS: kernel splat'
