@@ -55,7 +55,8 @@ fi
 # doorbell: "I/O ... timeout", resets, "unable to set dbbuf", controller
 # removed, within a minute of QD16 writes. maxcpus=2 makes TCG parallel and
 # keeps the barriers; nr_cpus=1 keeps the guest at one possible CPU and one
-# NVMe I/O queue, as before. Under -icount TCG is never parallel: no help.
+# NVMe I/O queue, as before. Under -icount TCG is never parallel, so that
+# does not help there: see PIN below.
 SMP=1 SMP_APPEND=
 case $accel in
 kvm) ACCEL=(-accel kvm -cpu host) ;;
@@ -71,12 +72,22 @@ for d in nvme virtio-blk; do
 	truncate -s "${DIO_DISK_SIZE:-1G}" "$IMG/$d.img"
 done
 read -ra QEMU_OPTS <<<"${DIO_QEMU_OPTS:-}"
-printf 'boot_kernel=%s\naccel=%s\nboot_devs=%s\nboot_fs=%s\n' "$kernel" "$accel" "$DEVS" "$FSS" >"$OUT/boot.env"
-log "booting $kernel/$set${selftest:+ (harness self-test: $selftest)}: accelerator ${accel^^} ($why), devices $DEVS, filesystems $FSS, watchdog ${TIMEOUT}s"
+# TCG under -icount (the bench) drops the barriers whatever maxcpus says.
+# There all of QEMU runs on one host CPU: the vCPU thread and the NVMe
+# model's thread then take turns on it, a context switch orders their
+# stores and loads, and no host store buffer can hide the driver's doorbell
+# store from the device's load (nor the reverse).
+PIN=()
+if [ "$accel" = tcg ] && [[ " ${QEMU_OPTS[*]} " == *" -icount "* ]]; then
+	cpu=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status | tr ',-' '\n\n' | tail -n1)
+	PIN=(taskset -c "$cpu")
+fi
+printf 'boot_kernel=%s\naccel=%s\nboot_devs=%s\nboot_fs=%s\nhost_cpu=%s\n' "$kernel" "$accel" "$DEVS" "$FSS" "${cpu:-any}" >"$OUT/boot.env"
+log "booting $kernel/$set${selftest:+ (harness self-test: $selftest)}: accelerator ${accel^^} ($why), devices $DEVS, filesystems $FSS, watchdog ${TIMEOUT}s${cpu:+, QEMU on host CPU $cpu}"
 
 start=$SECONDS
 rc=0
-timeout -s KILL "$TIMEOUT" qemu-system-x86_64 "${ACCEL[@]}" -M q35 -smp "$SMP" -m 2G \
+timeout -s KILL "$TIMEOUT" "${PIN[@]}" qemu-system-x86_64 "${ACCEL[@]}" -M q35 -smp "$SMP" -m 2G \
 	-nodefaults -display none -no-reboot \
 	-kernel "$KIMG" -initrd "$INITRD" \
 	-append "console=ttyS0 panic=-1${SMP_APPEND} dio.kernel=$kernel dio.devs=$DEVS dio.fs=$FSS${selftest:+ dio.selftest=$selftest}${DIO_TESTS:+ dio.tests=$DIO_TESTS}${DIO_RACE_ITERS:+ dio.race_iters=$DIO_RACE_ITERS}${DIO_APPEND:+ $DIO_APPEND}" \
