@@ -39,7 +39,7 @@ CSV_FIELDS = [
     "bs", "qd", "engine", "iops", "clat_p50_us", "clat_p99_us", "ios",
     "runtime_ms", "ctxt_per_io", "sys_us_per_io", "wq_dio_per_io", "ctx_src",
     "ctx_task_per_io", "ctx_wq_per_io", "ctx_irq_per_io", "fio", "qemu",
-    "qemu_opts", "base", "base_sha256", "series_hash",
+    "qemu_opts", "host_cpu", "base", "base_sha256", "series_hash",
 ]
 
 
@@ -143,6 +143,7 @@ def load_units(state, units, meta):
                      accel=env.get("accel", meta.get("accel", "")))
             for k in ("plan", "qemu", "qemu_opts", "base", "base_sha256", "series_hash"):
                 r[k] = meta.get(k, "")
+            r["host_cpu"] = env.get("host_cpu", "any")
             rows.append(r)
     return rows, errors, walls
 
@@ -344,6 +345,7 @@ def series_patches(path):
 def write_summary(path, meta, rows, summary, errors, walls, plots):
     releases = sorted({(r["kernel"], r["release"]) for r in rows})
     fios = sorted({r["fio"] for r in rows})
+    pinned = {r["host_cpu"] for r in rows}
     accel = meta.get("accel", "")
     L = ["# Async DIO completion bench: %s, %s" % (meta.get("date", ""), accel.upper()), ""]
     L.append("**%s**" % part1_label(summary))
@@ -360,15 +362,16 @@ def write_summary(path, meta, rows, summary, errors, walls, plots):
           "- Series: %s patches, hash `%s`: %s" % (
               meta.get("series_patches", ""), meta.get("series_hash", ""),
               ", ".join(p[:4] for p in series_patches(meta.get("series_file")))),
-          "- QEMU %s (%s), options: %s; fio: %s" % (
-              meta.get("qemu", ""), accel, meta.get("qemu_opts", "none"), ", ".join(fios)),
+          "- QEMU %s (%s), options: %s%s; fio: %s" % (
+              meta.get("qemu", ""), accel, meta.get("qemu_opts", "none"),
+              "" if pinned == {"any"} else
+              "; pinned to host CPU %s (TCG under -icount: the NVMe doorbell fix, README)"
+              % "/".join(sorted(pinned)), ", ".join(fios)),
           "- Plan `%s`: %s reps per kernel, interleaved (rep 1 baseline, rep 1 patched, ...); "
           "%ss a cell after a %ss warm-up per target; one vCPU; %d boots, %s of boot wall time" % (
               meta.get("plan", ""), meta.get("reps", ""), meta.get("runtime_s", ""),
               meta.get("warmup_s", ""), len(walls), "%dm%02ds" % divmod(sum(walls), 60)),
-          "- Devices: %s%s" % (meta.get("devs", ""), "" if "nvme" in meta.get("devs", "nvme") else
-                                " (NVMe left out: QEMU 7.2's emulated NVMe hangs under ext4 O_DIRECT "
-                                "writes at QD >= 8 under TCG on both kernels; README, The benchmark)"),
+          "- Devices: %s" % meta.get("devs", ""),
           "- Targets on the same disk in every boot, three partitions: ext4, XFS and the raw "
           "block device (raw async O_DIRECT completes in irq: the limit); each job runs on the "
           "three back to back",
