@@ -46,6 +46,14 @@ check("real_fio_json.per_io_counts",
       near(row["ctxt_per_io"], 2.0) and near(row["wq_dio_per_io"], 1.0)
       and near(row["sys_us_per_io"], 100000 / 36226) and row["ctx_wq_per_io"] is None,
       row)
+# The series' contexts from their own run: per I/O of that run, not the cell.
+ctx = dict(stats, ctx_src="iomap_dio_complete", ctx_task="100", ctx_wq="0",
+           ctx_irq="300", ctx_ios="400")
+row = agg.cell_row(head, real, ctx)
+check("real_fio_json.ctx_per_io_of_its_own_run",
+      near(row["ctx_task_per_io"], 0.25) and near(row["ctx_irq_per_io"], 0.75)
+      and near(row["ctx_wq_per_io"], 0.0) and near(row["wq_dio_per_io"], 1.0)
+      and row["ctx_separate"], row)
 try:
     agg.cell_row(head, "{ not json", stats)
     check("bad_fio_json_is_an_error", False, "no ParseError")
