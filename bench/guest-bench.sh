@@ -93,7 +93,6 @@ stat_snap() {
 	awk '/^ctxt / { c = $2 } /^cpu / { s = $4; i = $7; si = $8 } END { print c, s, i, si }' /proc/stat
 }
 
-
 # hitcount of the hist line matching $2 in hist file $1 (0 if none).
 hits() {
 	awk -v pat="$2" '$0 ~ pat { sub(/.*hitcount: */, ""); n += $1 } END { print n + 0 }' "$1"

@@ -14,6 +14,7 @@ mkdir -p "$tmp/top/ci"
 cp "$ci/liburing-compare.sh" "$ci/lib.sh" "$ci/base.env" "$ci/scan-splats.sh" "$tmp/top/ci/"
 # The fake boot: $FAKE/<run|rerun>-<kernel> holds TAP lines "STATUS NAME
 # [why]" (STATUS ok, fail, skip or splat); DIO_TESTS set means the rerun.
+# Its results port has CR LF line ends, as the guest's serial port does.
 cat >"$tmp/top/ci/boot.sh" <<'FAKE'
 #!/bin/bash
 set -euo pipefail
@@ -34,7 +35,7 @@ n=0
 	done <"$FAKE/$run-$k"
 	echo "1..$n"
 	echo "# dio-guest-done"
-} >"$DIO_OUT/results.raw"
+} | sed 's/$/\r/' >"$DIO_OUT/results.raw"
 while read -r st name why; do
 	echo "dio-liburing: running $name"
 	[ "$st" != splat ] || echo "BUG: sleeping function called from invalid context at fs/x.c:1"
