@@ -5,10 +5,13 @@
 # while a test ran fails that test (as upstream's runtests.sh's dmesg check
 # does).
 #
-# Flakes: a test that passes on the baseline and not on the patched kernel
-# is run once more on both kernels (two short boots with only those tests).
-# It is a regression only if the rerun repeats it: the baseline passes and
-# the patched kernel does not. Both runs are recorded.
+# Flakes: a test the patched kernel does worse on than the baseline (it
+# passes on the baseline only, or fails, times out or goes missing where the
+# baseline skips) is run once more on both kernels (two short boots with
+# only those tests). It is a regression only if the rerun repeats it. Both
+# runs are recorded, and the log says why each differing test did not pass.
+# A kernel splat is never a flake: one on either kernel, in either run,
+# fails the test.
 #
 # Writes build/liburing-results/comparison.txt (first run, then the rerun
 # if any) and, for the report, build/results/liburing/liburing.tap; exits 1
@@ -34,7 +37,8 @@ cat "$GUEST_INITRD" "$ARCHIVE" >"$OUT/initramfs.cpio"
 
 # results DIR: DIR/results.tsv from DIR's boot (results.txt: its results
 # port without CRs), one line per test run: NAME, PASS | SKIP | FAIL |
-# TIMEOUT, why (the test's last output line, the splat, ...).
+# TIMEOUT | SPLAT (a kernel splat while it ran, whatever its exit), why
+# (the test's last output line, the splat's first line).
 results() {
 	local dir=$1 name st why splat
 	awk '
@@ -55,7 +59,7 @@ results() {
 	while IFS=$'\t' read -r name st why; do
 		if [ -f "$dir/splats.d/$name" ] && ! splat=$("$TOP/ci/scan-splats.sh" "$dir/splats.d/$name"); then
 			splat=$(sed -n 2p <<<"$splat")
-			st=FAIL why="kernel splat: ${splat#*:}"
+			st=SPLAT why="kernel splat: ${splat#*:}"
 		fi
 		printf '%s\t%s\t%s\n' "$name" "$st" "$why"
 	done <"$dir/tap.tsv" >"$dir/results.tsv"
@@ -93,13 +97,18 @@ counts() {
 	cut -f2 "$1/results.tsv" | sort | uniq -c | xargs
 }
 
+# worse(B, P), in awk: the patched state P is worse than the baseline's B.
+# PASS is best; a skip is no worse than anything but a pass; any other
+# difference (FAIL, TIMEOUT, MISSING against each other) counts as worse.
+WORSE='function worse(b, p) { return p != b && p != "PASS" && !(p == "SKIP" && b != "PASS") }'
+
 # compare DIR: DIR/comparison.txt, per test in run order: baseline,
 # patched, and a flag where they differ (a test missing on one kernel, the
-# guest died or hung, is MISSING there); DIR/regressions, the tests that
-# pass on the baseline only.
+# guest died or hung, is MISSING there); DIR/regressions, the tests the
+# patched kernel does worse on, with both states and the patched why.
 compare() {
 	local dir=$1 k
-	awk -F'\t' -v out="$dir/regressions" '
+	awk -F'\t' -v out="$dir/regressions" "$WORSE"'
 	FNR == 1 { k++ }
 	k == 1 { b[$1] = $2; bw[$1] = $3; order[++n] = $1; next }
 	{ p[$1] = $2; pw[$1] = $3; if (!($1 in b)) order[++n] = $1 }
@@ -110,7 +119,7 @@ compare() {
 			t = order[i]; bs = (t in b) ? b[t] : "MISSING"; ps = (t in p) ? p[t] : "MISSING"
 			flag = ""
 			if (bs != ps) flag = "DIFFERS"
-			if (bs == "PASS" && ps != "PASS") { flag = "REGRESSION"; print t > out }
+			if (worse(bs, ps)) { flag = "REGRESSION"; printf "%s\t%s\t%s\t%s\n", t, bs, ps, pw[t] > out }
 			printf "%-40s %-8s %-8s %s\n", t, bs, ps, flag
 			if (bs != "PASS" && bs != "SKIP") fails = fails sprintf("  baseline %s %s: %s\n", bs, t, bw[t])
 			if (ps != "PASS" && ps != "SKIP") fails = fails sprintf("  patched  %s %s: %s\n", ps, t, pw[t])
@@ -137,8 +146,11 @@ compare "$OUT/run"
 # guest selects by test, not by test@file).
 : >"$OUT/rerun.tsv"
 if [ -s "$OUT/run/regressions" ]; then
-	again=$(sed 's/@.*//' "$OUT/run/regressions" | sort -u | paste -sd,)
-	log "patched does not pass what baseline passes: $(xargs <"$OUT/run/regressions"); running $again once more on both kernels"
+	while IFS=$'\t' read -r t bs ps why; do
+		log "patched does worse than baseline on $t: patched $ps ($why), baseline $bs"
+	done <"$OUT/run/regressions"
+	again=$(cut -f1 "$OUT/run/regressions" | sed 's/@.*//' | sort -u | paste -sd,)
+	log "running $again once more on both kernels"
 	suite "$OUT/rerun" "$again"
 	compare "$OUT/rerun"
 	{
@@ -147,49 +159,61 @@ if [ -s "$OUT/run/regressions" ]; then
 		cat "$OUT/rerun/comparison.txt"
 	} >>"$OUT/comparison.txt"
 	# Per first-run regression: its rerun states, baseline and patched.
-	awk -F'\t' 'FILENAME == ARGV[1] { r[$1] = 1; next }
+	awk -F'\t' 'FILENAME == ARGV[1] { order[++n] = $1; next }
 		FNR == 1 { k++ }
 		k == 1 { b[$1] = $2; next }
-		$1 in r { print $1 "\t" ($1 in b ? b[$1] : "MISSING") "\t" $2 }' \
+		{ p[$1] = $2 }
+		END {
+			for (i = 1; i <= n; i++) {
+				t = order[i]
+				print t "\t" (t in b ? b[t] : "MISSING") "\t" (t in p ? p[t] : "MISSING")
+			}
+		}' \
 		"$OUT/run/regressions" "$OUT/rerun/baseline/results.tsv" \
 		"$OUT/rerun/patched/results.tsv" >"$OUT/rerun.tsv"
 fi
 log "comparison in $OUT/comparison.txt"
 
 # TAP for the report, one line per test run: ok where patched passes; a
-# skip (with why) where both skip or both fail the same way, which says
-# nothing about the series; not ok where patched does worse, unless the
-# rerun shows a flake: patched passes it (ok, saying so) or the baseline
-# fails it too (a skip, saying so).
+# skip (with why) where patched skips or fails the same way as the
+# baseline, which says nothing about the series; not ok where patched does
+# worse, unless the rerun does not repeat it: patched passes the rerun (ok,
+# flaky, saying so) or does no worse than the baseline there (a skip,
+# saying so); not ok, whatever else, where either kernel splatted.
 mkdir -p "$TAP_DIR"
-awk -F'\t' '
+awk -F'\t' "$WORSE"'
 FILENAME ~ /rerun.tsv$/ { rb[$1] = $2; rp[$1] = $3; next }
 FNR == 1 { k++ }
-k == 1 { b[$1] = $2; next }
+k == 1 { b[$1] = $2; bw[$1] = $3; next }
 { order[++n] = $1; p[$1] = $2; pw[$1] = $3 }
 END {
 	print "TAP version 13"; print "1.." n
 	for (i = 1; i <= n; i++) {
 		t = order[i]; bs = (t in b) ? b[t] : "MISSING"; ps = p[t]
-		if (ps == "PASS")
+		rerun = (t in rp) ? "; rerun patched " rp[t] ", baseline " rb[t] : ""
+		if (bs == "SPLAT" || ps == "SPLAT" || rb[t] == "SPLAT" || rp[t] == "SPLAT")
+			printf "not ok %d liburing.%s # kernel splat: patched %s, baseline %s%s: %s\n", i, t, ps, bs, rerun, ps == "SPLAT" ? pw[t] : bw[t]
+		else if (ps == "PASS")
 			printf "ok %d liburing.%s%s\n", i, t, bs == "PASS" ? "" : " # baseline " bs
-		else if (ps == "SKIP" && bs != "PASS")
+		else if (ps == "SKIP" && !worse(bs, ps))
 			printf "ok %d liburing.%s # SKIP %s\n", i, t, pw[t]
-		else if (ps == bs)
+		else if (!worse(bs, ps))
 			printf "ok %d liburing.%s # SKIP %s on the baseline too, not the series: %s\n", i, t, bs, pw[t]
 		else if (!(t in rp))
 			printf "not ok %d liburing.%s # patched %s, baseline %s: %s\n", i, t, ps, bs, pw[t]
 		else if (rp[t] == "PASS")
-			printf "ok %d liburing.%s flaky: patched %s, baseline %s; rerun patched PASS, baseline %s (%s)\n", i, t, ps, bs, rb[t], pw[t]
-		else if (rb[t] == "PASS" || rb[t] == "MISSING")
-			printf "not ok %d liburing.%s # patched %s, baseline %s; rerun patched %s, baseline %s: %s\n", i, t, ps, bs, rp[t], rb[t], pw[t]
+			printf "ok %d liburing.%s flaky: patched %s, baseline %s%s (%s)\n", i, t, ps, bs, rerun, pw[t]
+		else if (worse(rb[t], rp[t]))
+			printf "not ok %d liburing.%s # patched %s, baseline %s%s: %s\n", i, t, ps, bs, rerun, pw[t]
 		else
-			printf "ok %d liburing.%s # SKIP flaky on both kernels: patched %s, baseline %s; rerun patched %s, baseline %s (%s)\n", i, t, ps, bs, rp[t], rb[t], pw[t]
+			printf "ok %d liburing.%s # SKIP not repeated: patched %s, baseline %s%s (%s)\n", i, t, ps, bs, rerun, pw[t]
 	}
 }' "$OUT/rerun.tsv" "$OUT/run/baseline/results.tsv" "$OUT/run/patched/results.tsv" >"$TAP_DIR/liburing.tap"
 grep -E 'DIFFERS|REGRESSION' "$OUT/comparison.txt" || log "no test differs between baseline and patched"
 regressed=$(sed -n 's/^not ok [0-9]* liburing\.\([^ ]*\) .*/\1/p' "$TAP_DIR/liburing.tap" | xargs)
-[ -z "$regressed" ] ||
-	die "patched does not pass what baseline passes${again:+, first run and rerun}: $regressed"
+if [ -n "$regressed" ]; then
+	grep '^not ok' "$TAP_DIR/liburing.tap" >&2
+	die "patched does worse than baseline${again:+, first run and rerun}: $regressed"
+fi
 [ "${#guest_errors[@]}" -eq 0 ] ||
 	die "the guest reported errors (dio-error, above) on: ${guest_errors[*]}"

@@ -3,7 +3,9 @@
 # canned guest output instead of booting: a difference the rerun does not
 # repeat is a flake (ok, said so), one it repeats is a regression (exit 1,
 # not ok naming the test), one the baseline fails too on the rerun is a
-# skip, and a splat during a test fails that test.
+# skip, a failure where the baseline skips is rerun like one where it
+# passes, and a splat during a test fails that test, on either kernel,
+# even if the rerun is clean.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 ci=$here/../../ci
@@ -67,7 +69,7 @@ check() {
 export FAKE=$tmp/fake
 mkdir -p "$FAKE"
 echo "TAP version 13"
-echo "1..5"
+echo "1..9"
 
 printf 'ok a\nok b@xfs-file\nskip c no sockets\n' | tee "$FAKE/run-baseline" >"$FAKE/run-patched"
 check same 0 2 '^ok 2 liburing\.b@xfs-file$'
@@ -81,8 +83,23 @@ printf 'ok b\nfail b@xfs-file\n' >"$FAKE/rerun-patched"
 check repeated 1 4 '^not ok 2 liburing\.b@xfs-file # patched FAIL, baseline PASS; rerun patched FAIL, baseline PASS'
 
 printf 'ok b\nfail b@xfs-file\n' >"$FAKE/rerun-baseline"
-check both_flaky 0 4 '^ok 2 liburing\.b@xfs-file # SKIP flaky on both kernels'
+check both_flaky 0 4 '^ok 2 liburing\.b@xfs-file # SKIP not repeated: patched FAIL, baseline PASS; rerun patched FAIL, baseline FAIL'
 
 printf 'ok a\nsplat b@xfs-file\n' | tee "$FAKE/run-patched" >"$FAKE/rerun-patched"
 printf 'ok b\nok b@xfs-file\n' >"$FAKE/rerun-baseline"
-check splat 1 4 '^not ok 2 liburing\.b@xfs-file # patched FAIL, baseline PASS; rerun patched FAIL, baseline PASS: kernel splat'
+check splat 1 4 '^not ok 2 liburing\.b@xfs-file # kernel splat: patched SPLAT, baseline PASS; rerun patched SPLAT, baseline PASS: kernel splat'
+
+printf 'ok a\nskip c no debugfs\n' | tee "$FAKE/run-baseline" "$FAKE/rerun-baseline" "$FAKE/rerun-patched" >/dev/null
+printf 'ok a\nfail c\n' >"$FAKE/run-patched"
+check skip_to_fail_not_repeated 0 4 '^ok 2 liburing\.c # SKIP not repeated: patched FAIL, baseline SKIP; rerun patched SKIP, baseline SKIP'
+
+printf 'ok a\nfail c\n' >"$FAKE/rerun-patched"
+check skip_to_fail_repeated 1 4 '^not ok 2 liburing\.c # patched FAIL, baseline SKIP; rerun patched FAIL, baseline SKIP'
+
+printf 'ok a\nsplat c\n' >"$FAKE/run-patched"
+printf 'ok a\nskip c no debugfs\n' >"$FAKE/rerun-patched"
+check splat_not_repeated 1 4 '^not ok 2 liburing\.c # kernel splat: patched SPLAT, baseline SKIP; rerun patched SKIP, baseline SKIP: kernel splat: BUG: sleeping'
+
+printf 'ok a\nsplat c\n' >"$FAKE/run-baseline"
+printf 'ok a\nok c\n' >"$FAKE/run-patched"
+check baseline_splat 1 2 '^not ok 2 liburing\.c # kernel splat: patched PASS, baseline SPLAT: kernel splat: BUG: sleeping'
