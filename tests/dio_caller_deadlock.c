@@ -17,7 +17,8 @@
  * completions are certainly pending when the wait starts.  A plain ring and
  * an SQPOLL ring are covered too, and a linked chain of writes, whose next
  * write is issued by the task_work that completes the one before.  (No
- * io_uring write opcode is multishot, so there is no multishot case.)
+ * io_uring write opcode is multishot, so there is no multishot case.)  So are
+ * issuers that go away without reaping: the ring closed, the task exited.
  *
  * Every scenario runs in a child process, and the test itself is the
  * watchdog: a child that has not finished after DEADLOCK_TIMEOUT seconds
@@ -63,6 +64,7 @@ enum scenario {
 			 * pipe the other task writes when its wait is over),
 			 * then the other task waits */
 	RING_CLOSED,	/* the ring is closed with the completions pending */
+	TASK_EXITED,	/* the issuer exits with the completions pending */
 	FILE_CLOSED,	/* the file is closed before reaping */
 };
 
@@ -193,8 +195,33 @@ static int scenario(const char *path, enum scenario sc, enum ring_kind kind,
 	if (fd < 0)
 		return CHILD_SETUP;
 	bufs = dio_alloc(NWRITES * DIO_BS);
-	if (!bufs || fallocate(fd, 0, 0, (off_t)FILE_BLOCKS * DIO_BS) ||
-	    io_uring_queue_init(64, &ring, ring_flags(kind)))
+	if (!bufs || fallocate(fd, 0, 0, (off_t)FILE_BLOCKS * DIO_BS))
+		return CHILD_SETUP;
+	if (sc == TASK_EXITED) {
+		/*
+		 * The issuer is a peer that exits without reaping or closing
+		 * its ring: its pending task_work goes with the task, yet
+		 * every completion must still happen, and the wait return.
+		 */
+		peer = fork();
+		if (peer < 0)
+			return CHILD_SETUP;
+		if (peer == 0) {
+			if (io_uring_queue_init(64, &ring, ring_flags(kind)))
+				_exit(CHILD_SETUP);
+			if (submit_writes(&ring, fd, bufs, false))
+				_exit(CHILD_SUBMIT);
+			usleep(PENDING_US);
+			_exit(CHILD_OK);
+		}
+		if (!peer_ok(peer))
+			return CHILD_PEER;
+		if (wait_op(fd, op))
+			return CHILD_WAITOP;
+		close(fd);
+		return check_data(path) ? CHILD_DATA : CHILD_OK;
+	}
+	if (io_uring_queue_init(64, &ring, ring_flags(kind)))
 		return CHILD_SETUP;
 	if (submit_writes(&ring, fd, bufs, sc == SAME_LINKED))
 		return CHILD_SUBMIT;
@@ -252,6 +279,8 @@ static int scenario(const char *path, enum scenario sc, enum ring_kind kind,
 			return CHILD_WAITOP;
 		close(fd);
 		return check_data(path) ? CHILD_DATA : CHILD_OK;
+	case TASK_EXITED:
+		break;	/* handled above */
 	case FILE_CLOSED:
 		/*
 		 * The requests hold the file: closing it must change nothing,
@@ -297,8 +326,11 @@ VARIANT(same_sqpoll_ftruncate, SAME_TASK, RING_SQPOLL, OP_FTRUNCATE);
 VARIANT(same_defer_linked_ftruncate, SAME_LINKED, RING_DEFER, OP_FTRUNCATE);
 VARIANT(cross_defer_ftruncate, CROSS_TASK, RING_DEFER, OP_FTRUNCATE);
 VARIANT(cross_defer_punch, CROSS_TASK, RING_DEFER, OP_PUNCH);
+VARIANT(cross_sqpoll_ftruncate, CROSS_TASK, RING_SQPOLL, OP_FTRUNCATE);
 VARIANT(cross_blocked_defer_ftruncate, CROSS_BLOCKED, RING_DEFER, OP_FTRUNCATE);
 VARIANT(ring_closed_defer, RING_CLOSED, RING_DEFER, OP_FTRUNCATE);
+VARIANT(task_exited_defer, TASK_EXITED, RING_DEFER, OP_FTRUNCATE);
+VARIANT(task_exited_sqpoll, TASK_EXITED, RING_SQPOLL, OP_PUNCH);
 VARIANT(file_closed_defer, FILE_CLOSED, RING_DEFER, OP_FTRUNCATE);
 
 FIXTURE_SETUP(dio_caller_deadlock)
