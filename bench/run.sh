@@ -135,7 +135,7 @@ log "all ${#units[@]} boots done; $((SECONDS - start))s in this run"
 
 # shellcheck source=/dev/null
 . "$STATE/${units[0]}.boot.env"
-dest=$TOP/bench/results/$(cat "$STATE/date")-$accel$([ "$PLAN" = quick ] && echo -quick)
+dest=$TOP/bench/results/$(cat "$STATE/date")-$accel$([ "$PLAN" = quick ] && echo -quick || true)
 # Never overwrite an earlier record of the same day: number the new one.
 n=2 first=$dest
 while [ -e "$dest" ]; do
