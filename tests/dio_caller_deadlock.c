@@ -180,6 +180,29 @@ static bool peer_ok(pid_t peer)
 }
 
 /*
+ * The issuer is a peer that submits the writes and exits without reaping or
+ * closing its ring: its pending task_work goes with the task, yet every
+ * completion must still happen.  Returns a CHILD_* code.
+ */
+static int exited_issuer(int fd, char *bufs, enum ring_kind kind)
+{
+	struct io_uring ring;
+	pid_t peer = fork();
+
+	if (peer < 0)
+		return CHILD_SETUP;
+	if (peer == 0) {
+		if (io_uring_queue_init(64, &ring, ring_flags(kind)))
+			_exit(CHILD_SETUP);
+		if (submit_writes(&ring, fd, bufs, false))
+			_exit(CHILD_SUBMIT);
+		usleep(PENDING_US);
+		_exit(CHILD_OK);
+	}
+	return peer_ok(peer) ? CHILD_OK : CHILD_PEER;
+}
+
+/*
  * The whole scenario, in a child process.  Returns a CHILD_* code.  Where
  * another task is involved it is a grandchild, reaped here.
  */
@@ -198,35 +221,17 @@ static int scenario(const char *path, enum scenario sc, enum ring_kind kind,
 	if (!bufs || fallocate(fd, 0, 0, (off_t)FILE_BLOCKS * DIO_BS))
 		return CHILD_SETUP;
 	if (sc == TASK_EXITED) {
-		/*
-		 * The issuer is a peer that exits without reaping or closing
-		 * its ring: its pending task_work goes with the task, yet
-		 * every completion must still happen, and the wait return.
-		 */
-		peer = fork();
-		if (peer < 0)
+		st = exited_issuer(fd, bufs, kind);
+		if (st != CHILD_OK)
+			return st;
+	} else {
+		if (io_uring_queue_init(64, &ring, ring_flags(kind)))
 			return CHILD_SETUP;
-		if (peer == 0) {
-			if (io_uring_queue_init(64, &ring, ring_flags(kind)))
-				_exit(CHILD_SETUP);
-			if (submit_writes(&ring, fd, bufs, false))
-				_exit(CHILD_SUBMIT);
-			usleep(PENDING_US);
-			_exit(CHILD_OK);
-		}
-		if (!peer_ok(peer))
-			return CHILD_PEER;
-		if (wait_op(fd, op))
-			return CHILD_WAITOP;
-		close(fd);
-		return check_data(path) ? CHILD_DATA : CHILD_OK;
+		if (submit_writes(&ring, fd, bufs, sc == SAME_LINKED))
+			return CHILD_SUBMIT;
+		/* Let the writes finish, so their completions are pending. */
+		usleep(PENDING_US);
 	}
-	if (io_uring_queue_init(64, &ring, ring_flags(kind)))
-		return CHILD_SETUP;
-	if (submit_writes(&ring, fd, bufs, sc == SAME_LINKED))
-		return CHILD_SUBMIT;
-	/* Let the writes finish, so that their completions are pending. */
-	usleep(PENDING_US);
 
 	switch (sc) {
 	case SAME_TASK:
@@ -275,12 +280,12 @@ static int scenario(const char *path, enum scenario sc, enum ring_kind kind,
 	case RING_CLOSED:
 		/* Pending completions must not be lost with the ring. */
 		io_uring_queue_exit(&ring);
+		/* fall through */
+	case TASK_EXITED:
 		if (wait_op(fd, op))
 			return CHILD_WAITOP;
 		close(fd);
 		return check_data(path) ? CHILD_DATA : CHILD_OK;
-	case TASK_EXITED:
-		break;	/* handled above */
 	case FILE_CLOSED:
 		/*
 		 * The requests hold the file: closing it must change nothing,
