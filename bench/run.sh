@@ -23,12 +23,13 @@ SET=bench
 # cells of 4 s and 10 s spread alike between reps (README).
 if [ "${QUICK:-0}" = 1 ]; then
 	PLAN=quick RWS=randwrite QDS=1,8,16 REPS=${BENCH_REPS:-3}
-	RUNTIME=${BENCH_RUNTIME:-4} DEVS=${BENCH_DEVS:-nvme}
+	RUNTIME=${BENCH_RUNTIME:-4} DEFAULT_DEVS=nvme
 else
 	PLAN=full QDS=1,2,4,8,16 REPS=${BENCH_REPS:-5}
 	RWS=randwrite,randwrite-unwritten,append,randread,randwrite-dsync
-	RUNTIME=${BENCH_RUNTIME:-3} DEVS=${BENCH_DEVS:-nvme,virtio-blk}
+	RUNTIME=${BENCH_RUNTIME:-3} DEFAULT_DEVS=nvme,virtio-blk
 fi
+DEVS=${BENCH_DEVS:-$DEFAULT_DEVS}
 ENGINES=io_uring,libaio TARGETS=ext4,xfs,raw
 WARMUP=${BENCH_WARMUP:-2}
 # Under TCG the guest clock follows the instruction count (8 ns each) instead
@@ -136,6 +137,8 @@ log "all ${#units[@]} boots done; $((SECONDS - start))s in this run"
 # shellcheck source=/dev/null
 . "$STATE/${units[0]}.boot.env"
 dest=$TOP/bench/results/$(cat "$STATE/date")-$accel$([ "$PLAN" = quick ] && echo -quick || true)
+# A plan run on some of its devices only (BENCH_DEVS) names them.
+[ "$DEVS" = "$DEFAULT_DEVS" ] || dest=$dest-${DEVS//,/+}
 # Never overwrite an earlier record of the same day: number the new one.
 n=2 first=$dest
 while [ -e "$dest" ]; do
