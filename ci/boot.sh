@@ -80,7 +80,7 @@ read -ra QEMU_OPTS <<<"${DIO_QEMU_OPTS:-}"
 # the device model's thread runs only when the vCPU thread yields, so most
 # bios complete before the submitting syscall returns (the baseline punted
 # 0.2-0.35 overwrite completions per I/O to the workqueue on a pinned
-# virtio-blk, 0.97-1.00 unpinned), unlike a real device, whose latency is
+# virtio-blk, 0.87-1.00 unpinned), unlike a real device, whose latency is
 # far longer than the submission.
 PIN=()
 if [ "$accel" = tcg ] && [[ " ${QEMU_OPTS[*]} " == *" -icount "* ]] && [[ ",$DEVS," == *",nvme,"* ]]; then
