@@ -9,7 +9,8 @@ from the bench state directory, and writes into OUT:
   iops-DEV-RW.png            IOPS vs QD, fs x engine, baseline/patched/raw lines
   ctxsw-per-io.png           context switches per I/O vs QD (headline job)
 Usage: aggregate.py --out DIR [--meta K=V ...] [--series FILE]
-                    --state DIR UNIT...   (UNIT: repN-KERNEL)
+                    --state DIR UNIT...   (UNIT: repN-KERNEL-DEV, one device a
+                                           boot; repN-KERNEL: all in one boot)
 """
 import argparse
 import csv
@@ -39,7 +40,7 @@ CSV_FIELDS = [
     "bs", "qd", "engine", "iops", "clat_p50_us", "clat_p99_us", "ios",
     "runtime_ms", "ctxt_per_io", "sys_us_per_io", "wq_dio_per_io", "ctx_src",
     "ctx_task_per_io", "ctx_wq_per_io", "ctx_irq_per_io", "fio", "qemu",
-    "qemu_opts", "host_cpu", "base", "base_sha256", "series_hash",
+    "qemu_opts", "host_cpu", "boot_devs", "base", "base_sha256", "series_hash",
 ]
 
 
@@ -133,9 +134,9 @@ def load_units(state, units, meta):
     """Rows of every boot, tagged with rep, kernel and the run's metadata."""
     rows, errors, walls = [], [], []
     for unit in units:
-        m = re.match(r"rep(\d+)-(\w+)$", unit)
+        m = re.match(r"rep(\d+)-(\w+)(?:-([\w-]+))?$", unit)
         if not m:
-            raise ParseError("unit %s is not repN-KERNEL" % unit)
+            raise ParseError("unit %s is not repN-KERNEL[-DEV]" % unit)
         with open(os.path.join(state, unit + ".raw")) as f:
             guest, plan, urows, uerr = parse_raw(f.read())
         env_path = os.path.join(state, unit + ".boot.env")
@@ -146,9 +147,15 @@ def load_units(state, units, meta):
             r.update(rep=int(m.group(1)), kernel=m.group(2),
                      release=guest.get("release", ""),
                      accel=env.get("accel", meta.get("accel", "")))
-            for k in ("plan", "qemu", "qemu_opts", "base", "base_sha256", "series_hash"):
+            if m.group(3) and r["dev"] != m.group(3):
+                raise ParseError("unit %s booted %s but has a %s cell" % (unit, m.group(3), r["dev"]))
+            for k in ("plan", "qemu", "base", "base_sha256", "series_hash"):
                 r[k] = meta.get(k, "")
+            # What ci/boot.sh gave QEMU (TCG-only options included); older
+            # boot.env files lack it and the run's metadata says it.
+            r["qemu_opts"] = env.get("qemu_opts", meta.get("qemu_opts", ""))
             r["host_cpu"] = env.get("host_cpu", "any")
+            r["boot_devs"] = env.get("boot_devs", "")
             rows.append(r)
     return rows, errors, walls
 
@@ -350,7 +357,16 @@ def series_patches(path):
 def write_summary(path, meta, rows, summary, errors, walls, plots):
     releases = sorted({(r["kernel"], r["release"]) for r in rows})
     fios = sorted({r["fio"] for r in rows})
-    pinned = {r["host_cpu"] for r in rows}
+    # Per device: the QEMU options and host CPU pin its boots had.
+    qemu_by_dev = {}
+    for r in rows:
+        qemu_by_dev.setdefault(r["dev"], set()).add(
+            (r["qemu_opts"] or "none",
+             "" if r["host_cpu"] == "any" else "pinned to host CPU %s" % r["host_cpu"]))
+    qemu_text = "; ".join(
+        "%s: %s" % (dev, " / ".join(", ".join(x for x in o if x) for o in sorted(opts)))
+        for dev, opts in sorted(qemu_by_dev.items()))
+    one_dev = all(r["boot_devs"] == r["dev"] for r in rows)
     separate = any(r.get("ctx_separate") for r in rows)
     accel = meta.get("accel", "")
     L = ["# Async DIO completion bench: %s, %s" % (meta.get("date", ""), accel.upper()), ""]
@@ -368,14 +384,15 @@ def write_summary(path, meta, rows, summary, errors, walls, plots):
           "- Series: %s patches, hash `%s`: %s" % (
               meta.get("series_patches", ""), meta.get("series_hash", ""),
               ", ".join(p[:4] for p in series_patches(meta.get("series_file")))),
-          "- QEMU %s (%s), options: %s%s; fio: %s" % (
-              meta.get("qemu", ""), accel, meta.get("qemu_opts", "none"),
-              "" if pinned == {"any"} else
-              "; pinned to host CPU %s (TCG under -icount: the NVMe doorbell fix, README)"
-              % "/".join(sorted(pinned)), ", ".join(fios)),
-          "- Plan `%s`: %s reps per kernel, interleaved (rep 1 baseline, rep 1 patched, ...); "
+          "- QEMU %s (%s); options and host CPU pin per device (NVMe under TCG with -icount "
+          "is pinned: the doorbell fix, README): %s; fio: %s" % (
+              meta.get("qemu", ""), accel, qemu_text, ", ".join(fios)),
+          "- Plan `%s`: %s reps per kernel, interleaved (%s); "
           "%ss a cell after a %ss warm-up per target; one vCPU; %d boots, %s of boot wall time" % (
-              meta.get("plan", ""), meta.get("reps", ""), meta.get("runtime_s", ""),
+              meta.get("plan", ""), meta.get("reps", ""),
+              "one device a boot: rep 1 baseline then patched on each device in turn, rep 2, ..."
+              if one_dev else "every device in each boot: rep 1 baseline, rep 1 patched, ...",
+              meta.get("runtime_s", ""),
               meta.get("warmup_s", ""), len(walls), "%dm%02ds" % divmod(sum(walls), 60)),
           "- Devices: %s" % meta.get("devs", ""),
           "- Targets on the same disk in every boot, three partitions: ext4, XFS and the raw "

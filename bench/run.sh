@@ -1,17 +1,19 @@
 #!/bin/bash
 # Stage "bench": boot the baseline and patched bench kernels alternately
-# (rep 1 baseline, rep 1 patched, rep 2 baseline, ...) through ci/boot.sh with
-# the guest in bench mode, keep each boot's raw results, then aggregate them
-# into bench/results/<date>-<accel>[-quick]/. `make bench` runs the harness
-# stages (deps, base, tree, config + build of the bench set, guest) first.
+# through ci/boot.sh with the guest in bench mode, one boot per device (rep 1:
+# baseline then patched on the first device, then on the next; rep 2 ...),
+# keep each boot's raw results, then aggregate them into
+# bench/results/<date>-<accel>[-quick][-<devices>]/. `make bench` runs the
+# harness stages (deps, base, tree, config + build of the bench set, guest)
+# first.
 #
 # Resumable: boots already done for the same kernels, initramfs and plan are
 # kept in build/bench/<plan>/ and not run again; anything else starts over.
 # Env: QUICK=1 (headline randwrite on NVMe, io_uring + libaio, QD 1/8/16,
 #      3 reps); BENCH_DEVS (default: nvme with QUICK=1, else
 #      nvme,virtio-blk), BENCH_REPS, BENCH_RUNTIME (s per cell),
-#      BENCH_WARMUP (s per target), BENCH_QEMU_OPTS (default "-icount
-#      shift=3"; "" for none).
+#      BENCH_WARMUP (s per target), BENCH_TCG_OPTS (QEMU options for a TCG
+#      boot only, default "-icount shift=3"; "" for none).
 set -euo pipefail
 STAGE=bench
 . "$(dirname "$0")/../ci/lib.sh"
@@ -19,8 +21,8 @@ STAGE=bench
 PY=/usr/bin/python3 # Debian's, with python3-matplotlib (ci/packages)
 SET=bench
 
-# The full plan's cells are 3 s: 260 cells a boot on two devices, and
-# cells of 4 s and 10 s spread alike between reps (README).
+# The full plan's cells are 3 s: 130 cells a boot, and cells of 4 s and
+# 10 s spread alike between reps (README).
 if [ "${QUICK:-0}" = 1 ]; then
 	PLAN=quick RWS=randwrite QDS=1,8,16 REPS=${BENCH_REPS:-3}
 	RUNTIME=${BENCH_RUNTIME:-4} DEFAULT_DEVS=nvme
@@ -34,7 +36,9 @@ ENGINES=io_uring,libaio TARGETS=ext4,xfs,raw
 WARMUP=${BENCH_WARMUP:-2}
 # Under TCG the guest clock follows the instruction count (8 ns each) instead
 # of the host's clock: CPU time no longer depends on host load (README).
-QEMU_OPTS=${BENCH_QEMU_OPTS--icount shift=3}
+# KVM refuses -icount, and needs no such clock: ci/boot.sh adds these only
+# when it boots under TCG.
+TCG_OPTS=${BENCH_TCG_OPTS--icount shift=3}
 APPEND="dio.mode=bench dio.bench_rw=$RWS dio.bench_qd=$QDS dio.bench_engines=$ENGINES dio.bench_runtime=$RUNTIME dio.bench_warmup=$WARMUP"
 
 for k in "${KERNELS[@]}"; do
@@ -43,14 +47,16 @@ done
 [ -f "$BUILD/guest/initramfs.cpio" ] || die "no guest initramfs: run ci/guest.sh"
 
 # What the kept boots must match to be reused: the plan, both kernels' source
-# trees and configs, and the guest side (rebuilt images differ in timestamps
-# only, so they are identified by what they are made of).
+# trees and configs, how ci/boot.sh runs QEMU (it decides the pin), and the
+# guest side (rebuilt images differ in timestamps only, so they are
+# identified by what they are made of).
 STATE=$BUILD/bench/$PLAN
 stamp() {
-	echo "$APPEND devs=$DEVS targets=$TARGETS qemu_opts=$QEMU_OPTS"
+	echo "$APPEND devs=$DEVS targets=$TARGETS tcg_opts=$TCG_OPTS"
 	git -C "$SRC" rev-parse 'base^{tree}' 'patched^{tree}'
 	sha256sum "$(objdir baseline $SET)/.config" "$(objdir patched $SET)/.config" \
-		"$TOP/ci/guest-init.sh" "$TOP/bench/guest-bench.sh" /usr/bin/fio | cut -d' ' -f1
+		"$TOP/ci/boot.sh" "$TOP/ci/guest-init.sh" "$TOP/bench/guest-bench.sh" /usr/bin/fio |
+		cut -d' ' -f1
 }
 if [ "$(cat "$STATE/stamp" 2>/dev/null)" != "$(stamp)" ]; then
 	rm -rf "$STATE"
@@ -73,15 +79,21 @@ unit_done() {
 		[ "$(ended_cells "$raw")" = "$(plan_cells "$raw")" ]
 }
 
+# One device per boot: ci/boot.sh pins QEMU to one host CPU for NVMe under
+# -icount (the doorbell fix), which also hides most workqueue trips; a boot
+# of its own keeps every other device unpinned (README, "The benchmark").
 units=()
+IFS=, read -ra DEV_LIST <<<"$DEVS"
 for r in $(seq 1 "$REPS"); do
-	for k in "${KERNELS[@]}"; do units+=("rep$r-$k"); done
+	for d in "${DEV_LIST[@]}"; do
+		for k in "${KERNELS[@]}"; do units+=("rep$r-$k-$d"); done
+	done
 done
 done_before=0
 for u in "${units[@]}"; do
 	if unit_done "$u"; then done_before=$((done_before + 1)); fi
 done
-log "plan $PLAN: ${#units[@]} boots ($REPS reps x ${KERNELS[*]}, interleaved), devices $DEVS, targets $TARGETS, rw $RWS, QD $QDS, engines $ENGINES, ${RUNTIME}s a cell${QEMU_OPTS:+, QEMU $QEMU_OPTS}; $done_before boots kept from an earlier run"
+log "plan $PLAN: ${#units[@]} boots ($REPS reps x ${KERNELS[*]} x devices $DEVS, interleaved, one device a boot), targets $TARGETS, rw $RWS, QD $QDS, engines $ENGINES, ${RUNTIME}s a cell${TCG_OPTS:+, under TCG QEMU $TCG_OPTS}; $done_before boots kept from an earlier run"
 
 per_boot=
 for u in "${units[@]}"; do
@@ -96,11 +108,12 @@ start=$SECONDS cells_run=0 n=0
 for u in "${units[@]}"; do
 	n=$((n + 1))
 	unit_done "$u" && continue
-	rep=${u%%-*} kernel=${u#*-}
+	rep=${u%%-*} kernel=${u#*-} dev=${u#*-*-}
+	kernel=${kernel%%-*}
 	out=$(resultdir "$kernel" $SET)
 	# The guest's watchdog: generous per cell, never the test default.
 	cells_guess=${per_boot:-400}
-	DIO_DEVS=$DEVS DIO_FS=$TARGETS DIO_APPEND=$APPEND DIO_QEMU_OPTS=$QEMU_OPTS DIO_DISK_SIZE=2G \
+	DIO_DEVS=$dev DIO_FS=$TARGETS DIO_APPEND=$APPEND DIO_TCG_OPTS=$TCG_OPTS DIO_DISK_SIZE=2G \
 		DIO_GUEST_TIMEOUT=$((300 + cells_guess * (RUNTIME + 10))) \
 		"$TOP/ci/boot.sh" "$kernel" $SET &
 	boot_pid=$! boot_start=$SECONDS
@@ -116,7 +129,7 @@ for u in "${units[@]}"; do
 		i=$(((n - 1) * per_boot + now))
 		ran=$((cells_run + now))
 		eta=$(((SECONDS - start) * (total - i) / ran))
-		log "cell $i/$total, ${rep/rep/rep }, $kernel, ETA $(mmss "$eta")"
+		log "cell $i/$total, ${rep/rep/rep }, $kernel, $dev, ETA $(mmss "$eta")"
 	done
 	wait "$boot_pid" || die "boot $u failed (see $out/console.log)"
 	cells_run=$((cells_run + $(ended_cells "$out/results.raw")))
@@ -149,7 +162,7 @@ mapfile -t PATCHES < <(series_patches)
 series_hash=$(cd "$TOP/patches" && cat "$TOP/series" "${PATCHES[@]}" | sha256sum | cut -c1-12)
 "$PY" "$TOP/bench/aggregate.py" --out "$dest" \
 	--meta plan="$PLAN" accel="$accel" qemu="$(qemu-system-x86_64 --version | awk 'NR==1 {print $4}')" \
-	qemu_opts="${QEMU_OPTS:-none}" base="$BASE_PACKAGE $BASE_VERSION" base_sha256="$BASE_SHA256" \
+	base="$BASE_PACKAGE $BASE_VERSION" base_sha256="$BASE_SHA256" \
 	series_hash="$series_hash" series_patches="${#PATCHES[@]}" runtime_s="$RUNTIME" warmup_s="$WARMUP" \
 	reps="$REPS" host_cores="$(nproc)" devs="$DEVS" \
 	--series "$TOP/series" --state "$STATE" "${units[@]}" ||

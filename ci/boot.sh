@@ -9,10 +9,11 @@
 #      tests), DIO_GUEST_TIMEOUT (s), DIO_ACCEL (kvm|tcg; default: kvm if
 #      usable), DIO_RACE_ITERS (iterations of tests/dio_stale_read.c;
 #      default: the test's own CI default), DIO_APPEND (more kernel command
-#      line, e.g. the bench's dio.mode=bench ...), DIO_QEMU_OPTS (more QEMU
-#      options, split at spaces, e.g. "-icount shift=3"), DIO_DISK_SIZE (each
-#      disk image, default 1G), DIO_INITRD (another initramfs, e.g. the one
-#      with liburing's tests), DIO_OUT (another results directory).
+#      line, e.g. the bench's dio.mode=bench ...), DIO_TCG_OPTS (more QEMU
+#      options for a TCG boot, split at spaces, e.g. the bench's "-icount
+#      shift=3"; KVM gets none), DIO_DISK_SIZE (each disk image, default
+#      1G), DIO_INITRD (another initramfs, e.g. the one with liburing's
+#      tests), DIO_OUT (another results directory).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -71,7 +72,8 @@ trap 'rm -rf "$IMG"' EXIT
 for d in nvme virtio-blk; do
 	truncate -s "${DIO_DISK_SIZE:-1G}" "$IMG/$d.img"
 done
-read -ra QEMU_OPTS <<<"${DIO_QEMU_OPTS:-}"
+QEMU_OPTS=()
+if [ "$accel" = tcg ]; then read -ra QEMU_OPTS <<<"${DIO_TCG_OPTS:-}"; fi
 # TCG under -icount (the bench) drops the barriers whatever maxcpus says.
 # There all of QEMU runs on one host CPU: the vCPU thread and the NVMe
 # model's thread then take turns on it, a context switch orders their
@@ -87,7 +89,7 @@ if [ "$accel" = tcg ] && [[ " ${QEMU_OPTS[*]} " == *" -icount "* ]] && [[ ",$DEV
 	cpu=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status | tr ',-' '\n\n' | tail -n1)
 	PIN=(taskset -c "$cpu")
 fi
-printf 'boot_kernel=%s\naccel=%s\nboot_devs=%s\nboot_fs=%s\nhost_cpu=%s\n' "$kernel" "$accel" "$DEVS" "$FSS" "${cpu:-any}" >"$OUT/boot.env"
+printf 'boot_kernel=%s\naccel=%s\nboot_devs=%s\nboot_fs=%s\nhost_cpu=%s\nqemu_opts=%s\n' "$kernel" "$accel" "$DEVS" "$FSS" "${cpu:-any}" "${QEMU_OPTS[*]}" >"$OUT/boot.env"
 log "booting $kernel/$set${selftest:+ (harness self-test: $selftest)}: accelerator ${accel^^} ($why), devices $DEVS, filesystems $FSS, watchdog ${TIMEOUT}s${cpu:+, QEMU on host CPU $cpu}"
 
 start=$SECONDS

@@ -129,6 +129,40 @@ with tempfile.TemporaryDirectory() as out:
           "not performance" in md and "series part 1 not landed" in md
           and "| 1 | 1000 | 1010 | 2020 | 1.010 (1.000-1.100)" in md, md[:400])
 
+# One device a boot (bench/run.sh since 2026-12-04): units named
+# repN-KERNEL-DEV, whose cells must all be on DEV, and the QEMU options and
+# host CPU pin each boot.env records, named per device in summary.md.
+with tempfile.TemporaryDirectory() as st:
+    dev_units = [u + "-nvme" for u in UNITS]
+    for u in UNITS:
+        with open(os.path.join(state, u + ".raw"), newline="") as f:
+            raw = f.read()
+        with open(os.path.join(st, u + "-nvme.raw"), "w", newline="") as f:
+            f.write(raw)
+        with open(os.path.join(state, u + ".boot.env")) as f:
+            env = f.read()
+        with open(os.path.join(st, u + "-nvme.boot.env"), "w") as f:
+            f.write(env + "host_cpu=1\nqemu_opts=-icount shift=3\n")
+    rows, errors, walls = agg.load_units(st, dev_units, {})
+    check("load_units.per_device_units", len(rows) == 12 and not errors
+          and {(r["rep"], r["kernel"]) for r in rows} == {(r, k) for r in (1, 2, 3) for k in agg.KERNELS}
+          and all(r["qemu_opts"] == "-icount shift=3" and r["host_cpu"] == "1" for r in rows),
+          (len(rows), errors))
+    os.rename(os.path.join(st, "rep1-baseline-nvme.raw"), os.path.join(st, "rep1-baseline-virtio-blk.raw"))
+    try:
+        agg.load_units(st, ["rep1-baseline-virtio-blk"], {})
+        check("load_units.unit_device_mismatch_is_an_error", False, "no ParseError")
+    except agg.ParseError:
+        check("load_units.unit_device_mismatch_is_an_error", True)
+    os.rename(os.path.join(st, "rep1-baseline-virtio-blk.raw"), os.path.join(st, "rep1-baseline-nvme.raw"))
+    with tempfile.TemporaryDirectory() as out:
+        agg.main(["--out", out, "--meta", "accel=tcg", "--state", st, "--no-plots"] + dev_units)
+        with open(os.path.join(out, "summary.md")) as f:
+            md = f.read()
+    check("main.summary_names_options_and_pin_per_device",
+          "nvme: -icount shift=3, pinned to host CPU 1" in md and "one device a boot" in md,
+          [l for l in md.splitlines() if "QEMU" in l or "Plan" in l])
+
 print("TAP version 13")
 print("1..%d" % len(results))
 for n, (status, name, why) in enumerate(results, 1):
