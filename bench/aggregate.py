@@ -151,9 +151,8 @@ def load_units(state, units, meta):
                 raise ParseError("unit %s booted %s but has a %s cell" % (unit, m.group(3), r["dev"]))
             for k in ("plan", "qemu", "base", "base_sha256", "series_hash"):
                 r[k] = meta.get(k, "")
-            # What ci/boot.sh gave QEMU (TCG-only options included); older
-            # boot.env files lack it and the run's metadata says it.
-            r["qemu_opts"] = env.get("qemu_opts", meta.get("qemu_opts", ""))
+            # What ci/boot.sh gave QEMU (TCG-only options included).
+            r["qemu_opts"] = env.get("qemu_opts", "")
             r["host_cpu"] = env.get("host_cpu", "any")
             r["boot_devs"] = env.get("boot_devs", "")
             rows.append(r)

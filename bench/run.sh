@@ -108,8 +108,7 @@ start=$SECONDS cells_run=0 n=0
 for u in "${units[@]}"; do
 	n=$((n + 1))
 	unit_done "$u" && continue
-	rep=${u%%-*} kernel=${u#*-} dev=${u#*-*-}
-	kernel=${kernel%%-*}
+	IFS=- read -r rep kernel dev <<<"$u"
 	out=$(resultdir "$kernel" $SET)
 	# The guest's watchdog: generous per cell, never the test default.
 	cells_guess=${per_boot:-400}
