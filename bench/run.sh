@@ -21,9 +21,9 @@ STAGE=bench
 PY=/usr/bin/python3 # Debian's, with python3-matplotlib (ci/packages)
 SET=bench
 
-# Cells of 4 s and 10 s spread alike between reps (README): the full plan's
-# are 3 s (130 a boot), QUICK's 2 s, so that it stays a short check on a
-# slow 2-core host too (README gives the times).
+# Cells of 2 s, 4 s and 10 s spread alike between reps (README): the full
+# plan's are 3 s (130 a boot), QUICK's 2 s, so that it stays a short check
+# on a slow 2-core host too (README gives the times).
 if [ "${QUICK:-0}" = 1 ]; then
 	PLAN=quick RWS=randwrite QDS=1,8,16 REPS=${BENCH_REPS:-3}
 	RUNTIME=${BENCH_RUNTIME:-2} DEFAULT_DEVS=nvme
