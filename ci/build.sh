@@ -16,9 +16,19 @@ export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ccache}
 # are hashed relative to it, so a clone at another path (CI) hits the cache.
 export CCACHE_SLOPPINESS=include_file_mtime,include_file_ctime,time_macros
 export CCACHE_NOHASHDIR=1 CCACHE_BASEDIR=$BUILD
+# Depend mode: on a miss ccache hashes the compiler's own -MMD output instead
+# of running the preprocessor a second time. Measured on fs/ext4 of the 6.1
+# test config, cold: plain gcc 11.4 s, ccache's default mode 18.2 s, depend
+# mode 12.0 s; a warm hit is the same in both.
+export CCACHE_DEPEND=1
 export KBUILD_BUILD_TIMESTAMP="2000-01-01" KBUILD_BUILD_USER=dio KBUILD_BUILD_HOST=series
 ccache -M 10G >/dev/null
 ccache -z >/dev/null
+
+# Niced: in make check the build runs beside a guest boot, whose one vCPU
+# must keep its core (a starved TCG guest runs its tests' timeouts down);
+# the build takes what the boot leaves.
+renice -n 19 -p $$ >/dev/null
 
 start=$SECONDS
 log "building $kernel/$set ($(git -C "$SRC" describe --always --tags)) in $O, -j$(($(nproc) + 1))"

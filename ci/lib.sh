@@ -64,8 +64,10 @@ series_patches() {
 	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "${1:-$TOP/series}" | awk '{print $1}'
 }
 
+# The kernel's make takes its own -j, never the jobserver of a make check
+# that runs this stage.
 kmake() {
-	make -C "$SRC" ARCH=x86_64 "$@"
+	env -u MAKEFLAGS -u MFLAGS make -C "$SRC" ARCH=x86_64 "$@"
 }
 
 # Where a boot of KERNEL with config SET leaves its console log and results;
