@@ -6,29 +6,64 @@
 #   make bisect-check   every prefix of the series builds
 #   make check-naive    the deadlock tests fail on the naive caller-completion
 #                       design (series + tests/naive/), as they must
+#   make check-cold     .ci/run on a fresh clone with empty caches, timed
+#   make check-warm     the same with this machine's caches
 SHELL := /bin/bash
-.NOTPARALLEL:
 .PHONY: bench bisect-check check deps series-lint host-tests base tree checkpatch \
-	review-selftest kernels guest boot selftest liburing liburing-compare report \
-	check-liburing check-naive clean distclean
+	review-selftest kernels kernel-baseline kernel-patched guest boot \
+	boot-baseline boot-patched selftest liburing liburing-baseline \
+	liburing-patched liburing-compare report check-liburing check-naive \
+	check-cold check-warm clean distclean
 
 KERNELS := baseline patched
 CONFIG_SET := test
 
-# Cheap checks first: the patch text, the harness's own tests, then the
-# series applied three ways and checkpatch, before any kernel is built;
-# liburing's suite, the longest, last.
-STAGES := deps series-lint host-tests base tree checkpatch review-selftest \
-	kernels guest boot selftest liburing liburing-compare
-
-# Every stage, then the count. A stage that stops the run counts as a
-# failure, so the last line is always "N passed, N failed, N skipped".
+# make check runs its stages two at a time (CI has two cores), each through
+# ci/timed.sh, which logs its wall time for the stage table that the report
+# prints before the count. The stage-* graph below orders them. Cheap checks
+# first: the patch text, the harness's own tests, the series applied three
+# ways and checkpatch, beside the baseline kernel's build. The two kernels
+# share one source tree and build one after the other; the patched
+# kernel's build (niced by ci/build.sh) runs beside the baseline's liburing
+# boot, the longest boot. The other boots wait for the patched kernel, so
+# that the build has the second core sooner; then the patched liburing boot
+# runs beside the test boots and the harness self-test.
+# A stage that fails stops the run once the stage beside it ends, and counts
+# as a failure: the last line is always "N passed, N failed, N skipped".
 check:
 	@rm -rf build/results
-	@$(MAKE) --no-print-directory $(STAGES) || { mkdir -p build/results; \
+	@mkdir -p build && date +%s >build/stage-times.tsv
+	@$(MAKE) --no-print-directory -j2 stage-check || { mkdir -p build/results; \
 		printf 'TAP version 13\n1..1\nnot ok 1 make_check.stages # a stage stopped the run: see its ERROR line above\n' \
 		>build/results/stopped.tap; }
-	@ci/report.sh build/results
+	@ci/report.sh --stages build/stage-times.tsv build/results
+
+# stage-NAME: `make NAME`, timed, once the stages it depends on are done.
+# Make starts the stages that are ready in this order.
+STAGES := deps base liburing tree kernel-baseline series-lint host-tests checkpatch \
+	review-selftest guest kernel-patched liburing-baseline liburing-patched \
+	boot-patched boot-baseline selftest liburing-compare
+RUN_STAGE = +@ci/timed.sh $(@:stage-%=%) $(MAKE) --no-print-directory $(@:stage-%=%)
+.PHONY: stage-check $(addprefix stage-,$(STAGES))
+stage-check: $(addprefix stage-,$(STAGES))
+stage-deps:
+	$(RUN_STAGE)
+stage-series-lint stage-host-tests stage-base stage-liburing: stage-deps
+	$(RUN_STAGE)
+stage-tree: stage-base
+	$(RUN_STAGE)
+stage-checkpatch stage-review-selftest stage-guest stage-kernel-baseline: stage-tree
+	$(RUN_STAGE)
+stage-kernel-patched: stage-kernel-baseline
+	$(RUN_STAGE)
+stage-liburing-baseline: stage-kernel-baseline stage-guest stage-liburing
+	$(RUN_STAGE)
+stage-liburing-patched stage-boot-patched: stage-kernel-patched stage-guest stage-liburing
+	$(RUN_STAGE)
+stage-boot-baseline stage-selftest: stage-kernel-patched stage-guest
+	$(RUN_STAGE)
+stage-liburing-compare: stage-liburing-baseline stage-liburing-patched
+	$(RUN_STAGE)
 
 deps:
 	ci/deps.sh
@@ -52,31 +87,48 @@ checkpatch:
 review-selftest:
 	ci/review-selftest.sh
 
+# One after the other, even under make -j: they share the source tree.
 kernels:
-	@for k in $(KERNELS); do ci/config.sh $$k $(CONFIG_SET) && ci/build.sh $$k $(CONFIG_SET) || exit 1; done
+	@for k in $(KERNELS); do $(MAKE) --no-print-directory kernel-$$k || exit 1; done
+
+kernel-baseline kernel-patched:
+	ci/config.sh $(@:kernel-%=%) $(CONFIG_SET)
+	ci/build.sh $(@:kernel-%=%) $(CONFIG_SET)
 
 guest:
 	ci/guest.sh
 
 # A guest that fails to boot or hangs is reported by collect as failed runs,
 # so the other kernel still runs and the report shows everything.
-boot:
-	@for k in $(KERNELS); do ci/boot.sh $$k $(CONFIG_SET) || true; ci/collect.sh $$k $(CONFIG_SET) || exit 1; done
+boot: $(addprefix boot-,$(KERNELS))
+
+boot-baseline boot-patched:
+	ci/boot.sh $(@:boot-%=%) $(CONFIG_SET) || true
+	ci/collect.sh $(@:boot-%=%) $(CONFIG_SET)
 
 selftest:
 	ci/selftest.sh
 
 # liburing's own test suite (Debian's source package, pinned in
-# ci/liburing.env), built for the guest; then run on the baseline and the
-# patched test kernel and compared per test (build/liburing-results/).
+# ci/liburing.env), built for the guest; then one boot of each test kernel
+# with it, and the two compared per test (build/liburing-results/).
 liburing:
 	ci/liburing.sh
+
+liburing-baseline liburing-patched:
+	ci/liburing-boot.sh $(@:liburing-%=%)
 
 liburing-compare:
 	ci/liburing-compare.sh
 
 report:
 	ci/report.sh build/results
+
+# The liburing stages alone, on the test kernels that `make check` built:
+# the two boots side by side.
+check-liburing: guest liburing
+	@$(MAKE) --no-print-directory -j2 liburing-baseline liburing-patched
+	@$(MAKE) --no-print-directory liburing-compare
 
 # Not part of check: one kernel build per patch.
 bisect-check: deps base tree
@@ -85,6 +137,17 @@ bisect-check: deps base tree
 # Not part of check: ~10 minutes, the naive guest deadlocks by design.
 check-naive: deps base tree guest
 	ci/naive.sh
+
+# .ci/run on a fresh clone of HEAD in a scratch directory, with empty caches
+# (cold: the base tarball, liburing's source and ccache start empty) or this
+# machine's (warm); prints the stage table and the total. Debian packages
+# stay installed: on a new machine ci/deps.sh installs them, in the deps
+# stage's time.
+check-cold:
+	ci/check-fresh.sh cold
+
+check-warm:
+	ci/check-fresh.sh warm
 
 # The harness stages with the bench config set (no lockdep), then the boots.
 QUICK ?= 0
@@ -98,6 +161,3 @@ clean:
 
 distclean:
 	rm -rf build
-
-# The liburing stages alone, on the test kernels that `make check` built.
-check-liburing: guest liburing liburing-compare

@@ -1,96 +1,46 @@
 #!/bin/bash
-# Stage "liburing-compare": boot the baseline and the patched test kernel,
-# one after the other, with dio.mode=liburing (ci/guest-liburing.sh runs
-# liburing's test suite) and compare the two per test. A kernel splat in the console
-# while a test ran fails that test (as upstream's runtests.sh's dmesg check
-# does).
+# Stage "liburing-compare": compare liburing's test suite on the baseline
+# and the patched test kernel, per test, from the two boots that
+# ci/liburing-boot.sh made (build/liburing-results/run/KERNEL/results.tsv;
+# the two may run side by side, one vCPU each). A kernel splat in the
+# console while a test ran fails that test.
 #
 # Flakes: a test the patched kernel does worse on than the baseline (it
 # passes on the baseline only, or fails, times out or goes missing where the
 # baseline skips) is run once more on both kernels (two short boots with
-# only those tests). It is a regression only if the rerun repeats it. Both
-# runs are recorded, and the log says why each differing test did not pass.
-# A kernel splat is never a flake: one on either kernel, in either run,
-# fails the test.
+# only those tests, side by side). It is a regression only if the rerun
+# repeats it. Both runs are recorded, and the log says why each differing
+# test did not pass. A kernel splat is never a flake: one on either kernel,
+# in either run, fails the test.
 #
 # Writes build/liburing-results/comparison.txt (first run, then the rerun
 # if any) and, for the report, build/results/liburing/liburing.tap; exits 1
 # on a regression or a guest error.
-# Env: DIO_LIBURING_TIMEOUT (per test, s; default 120), DIO_TESTS (only
-#      these liburing tests, comma list), DIO_GUEST_TIMEOUT (per boot, s;
-#      default 7200).
+# Env: as ci/liburing-boot.sh, for the rerun's boots.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 OUT=$BUILD/liburing-results
 TAP_DIR=$BUILD/results/liburing
-ARCHIVE=$BUILD/liburing/liburing.cpio
-GUEST_INITRD=$BUILD/guest/initramfs.cpio
 
-[ -f "$ARCHIVE" ] || die "no $ARCHIVE: run ci/liburing.sh first"
-[ -f "$GUEST_INITRD" ] || die "no $GUEST_INITRD: run ci/guest.sh first"
-rm -rf "$OUT"
-mkdir -p "$OUT"
-# The kernel unpacks concatenated cpio archives in order: the guest's, then
-# /liburing/ on top.
-cat "$GUEST_INITRD" "$ARCHIVE" >"$OUT/initramfs.cpio"
+for k in "${KERNELS[@]}"; do
+	[ -f "$OUT/run/$k/results.tsv" ] || die "no $OUT/run/$k/results.tsv: run ci/liburing-boot.sh $k first"
+done
+rm -f "$OUT/comparison.txt" "$OUT/rerun.tsv"
+rm -rf "$OUT/rerun"
 
-# results DIR: DIR/results.tsv from DIR's boot (results.txt: its results
-# port without CRs), one line per test run: NAME, PASS | SKIP | FAIL |
-# TIMEOUT | SPLAT (a kernel splat while it ran, whatever its exit), why
-# (the test's last output line, the splat's first line).
-results() {
-	local dir=$1 name st why splat
-	awk '
-	/^(not )?ok [0-9]+ / {
-		ok = ($1 == "ok"); name = ok ? $3 : $4
-		why = $0; sub(/^[^#]*# ?/, "", why)
-		if (why ~ /^SKIP /) { st = "SKIP"; sub(/^SKIP /, "", why) }
-		else if (ok) st = "PASS"
-		else if (why ~ /^TIMEOUT /) st = "TIMEOUT"
-		else st = "FAIL"
-		print name "\t" st "\t" why
-	}' "$dir/results.txt" >"$dir/tap.tsv"
-	# The console, cut at each test's start marker: splats.d/NAME.
-	mkdir -p "$dir/splats.d"
-	tr -d '\r' <"$dir/console.log" | awk -v d="$dir/splats.d" '
-	/dio-liburing: running / { f = d "/" $NF; next }
-	f != "" { print > f }'
-	while IFS=$'\t' read -r name st why; do
-		if [ -f "$dir/splats.d/$name" ] && ! splat=$("$TOP/ci/scan-splats.sh" "$dir/splats.d/$name"); then
-			splat=$(sed -n 2p <<<"$splat")
-			st=SPLAT why="kernel splat: ${splat#*:}"
-		fi
-		printf '%s\t%s\t%s\n' "$name" "$st" "$why"
-	done <"$dir/tap.tsv" >"$dir/results.tsv"
-}
-
-# suite DIR [TESTS]: the suite (or only TESTS, a comma list) on each kernel,
-# DIR/KERNEL/results.tsv.
-guest_errors=()
-suite() {
-	local dir=$1 tests=${2:-${DIO_TESTS:-}} k start release
+# rerun TESTS: both kernels, side by side, with only TESTS (a comma list),
+# into $OUT/rerun/KERNEL.
+rerun() {
+	local k pids=() rc=0
 	for k in "${KERNELS[@]}"; do
-		start=$SECONDS
-		DIO_OUT=$dir/$k DIO_INITRD=$OUT/initramfs.cpio DIO_TESTS=$tests \
-			DIO_GUEST_TIMEOUT=${DIO_GUEST_TIMEOUT:-7200} \
-			DIO_APPEND="dio.mode=liburing dio.liburing_timeout=${DIO_LIBURING_TIMEOUT:-120}" \
-			"$TOP/ci/boot.sh" "$k" test || log "$k: the boot failed (above); its missing tests count as failed"
-		[ -f "$dir/$k/results.raw" ] || die "$k: no results.raw in $dir/$k"
-		tr -d '\r' <"$dir/$k/results.raw" >"$dir/$k/results.txt"
-		release=$(sed -n 's/^# dio-guest .* release=\([^ ]*\) .*/\1/p' "$dir/$k/results.txt")
-		case $release in
-		*-"$k" | *-"$k"+) ;;
-		*) die "$k: the guest runs '${release:-nothing}', not the $k kernel" ;;
-		esac
-		if grep '^# dio-error' "$dir/$k/results.txt" >&2; then
-			guest_errors+=("$k")
-		fi
-		results "$dir/$k"
-		[ -s "$dir/$k/results.tsv" ] || die "$k: no test results in $dir/$k/results.raw"
-		log "$k${tests:+ ($tests)}: $(counts "$dir/$k") in $((SECONDS - start))s"
-		grep -q '^# dio-guest-done' "$dir/$k/results.txt" || log "$k: the guest did not finish"
+		"$TOP/ci/liburing-boot.sh" "$k" "$OUT/rerun" "$1" &
+		pids+=($!)
 	done
+	for p in "${pids[@]}"; do
+		wait "$p" || rc=1
+	done
+	[ "$rc" -eq 0 ] || die "a rerun boot failed (above)"
 }
 
 counts() {
@@ -134,7 +84,6 @@ compare() {
 	} >>"$dir/comparison.txt"
 }
 
-suite "$OUT/run"
 compare "$OUT/run"
 {
 	cat "$OUT/run/comparison.txt"
@@ -151,7 +100,7 @@ if [ -s "$OUT/run/regressions" ]; then
 	done <"$OUT/run/regressions"
 	again=$(cut -f1 "$OUT/run/regressions" | sed 's/@.*//' | sort -u | paste -sd,)
 	log "running $again once more on both kernels"
-	suite "$OUT/rerun" "$again"
+	rerun "$again"
 	compare "$OUT/rerun"
 	{
 		echo
@@ -215,5 +164,8 @@ if [ -n "$regressed" ]; then
 	grep '^not ok' "$TAP_DIR/liburing.tap" >&2
 	die "patched does worse than baseline${again:+, first run and rerun}: $regressed"
 fi
-[ "${#guest_errors[@]}" -eq 0 ] ||
-	die "the guest reported errors (dio-error, above) on: ${guest_errors[*]}"
+guest_errors=$(cd "$OUT" && for f in run/*/guest-errors rerun/*/guest-errors; do
+	[ ! -s "$f" ] || dirname "$f"
+done | xargs)
+[ -z "$guest_errors" ] ||
+	die "the guest reported errors (dio-error in results.txt) on: $guest_errors"

@@ -1,5 +1,6 @@
 #!/bin/bash
-# ci/liburing-compare.sh's verdicts, with a fake ci/boot.sh that prints
+# ci/liburing-compare.sh's verdicts on the two kernels' ci/liburing-boot.sh
+# runs (side by side, as make check runs them), with a fake ci/boot.sh that prints
 # canned guest output instead of booting: a difference the rerun does not
 # repeat is a flake (ok, said so), one it repeats is a regression (exit 1,
 # not ok naming the test), one the baseline fails too on the rerun is a
@@ -13,7 +14,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 mkdir -p "$tmp/top/ci"
-cp "$ci/liburing-compare.sh" "$ci/lib.sh" "$ci/base.env" "$ci/scan-splats.sh" "$tmp/top/ci/"
+cp "$ci/liburing-boot.sh" "$ci/liburing-compare.sh" "$ci/lib.sh" "$ci/base.env" "$ci/scan-splats.sh" "$tmp/top/ci/"
 # The fake boot: $FAKE/<run|rerun>-<kernel> holds TAP lines "STATUS NAME
 # [why]" (STATUS ok, fail, skip or splat); DIO_TESTS set means the rerun.
 # Its results port has CR LF line ends, as the guest's serial port does.
@@ -54,7 +55,12 @@ check() {
 	: >"$tmp/build/liburing/liburing.cpio"
 	: >"$tmp/build/guest/initramfs.cpio"
 	: >"$FAKE/boots"
-	BUILD=$tmp/build "$tmp/top/ci/liburing-compare.sh" >"$tmp/out" 2>&1 || rc=$?
+	rm -rf "$tmp/build/liburing-results"
+	BUILD=$tmp/build "$tmp/top/ci/liburing-boot.sh" baseline >"$tmp/out.baseline" 2>&1 &
+	BUILD=$tmp/build "$tmp/top/ci/liburing-boot.sh" patched >"$tmp/out.patched" 2>&1 &
+	wait
+	cat "$tmp/out.baseline" "$tmp/out.patched" >"$tmp/out"
+	BUILD=$tmp/build "$tmp/top/ci/liburing-compare.sh" >>"$tmp/out" 2>&1 || rc=$?
 	boots=$(wc -l <"$FAKE/boots")
 	tap=$(cat "$tmp/build/results/liburing/liburing.tap" 2>/dev/null || true)
 	if [ "$rc" -eq "$want_rc" ] && [ "$boots" -eq "$want_boots" ] && grep -qE "$want_tap" <<<"$tap"; then
