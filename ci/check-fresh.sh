@@ -3,6 +3,8 @@
 # in a scratch directory (CI=true, no stdin). cold: with empty caches (a new
 # XDG_CACHE_HOME: base tarball, liburing source, ccache); warm: with this
 # machine's. Prints the clone's stage table and total, and keeps the log.
+# make check-cold and check-warm run it outside make's environment, as CI
+# would (no MAKEFLAGS or MAKELEVEL), so that the log ends as CI's does.
 # Usage: check-fresh.sh cold|warm
 # Env: DIO_FRESH_DIR (where the scratch directory goes; default build/fresh)
 set -euo pipefail
@@ -28,7 +30,7 @@ fi
 log "$mode run of $(git -C "$dir/repo" rev-parse --short HEAD) in $dir/repo, log $dir/ci.log"
 start=$(date +%s)
 rc=0
-env -u CCACHE_DIR -u DIO_CACHE "${env[@]}" bash "$dir/repo/.ci/run" </dev/null >"$dir/ci.log" 2>&1 || rc=$?
+env -u CCACHE_DIR -u DIO_CACHE -u MAKEFLAGS -u MFLAGS -u MAKELEVEL "${env[@]}" bash "$dir/repo/.ci/run" </dev/null >"$dir/ci.log" 2>&1 || rc=$?
 end=$(date +%s)
 sed -n '/^stage  *start  *wall/,$p' "$dir/ci.log"
 log "$mode: .ci/run exited $rc after $((end - start))s ($(((end - start) / 60))m$(((end - start) % 60))s) on $(nproc) cores; log $dir/ci.log"
