@@ -11,13 +11,17 @@ log_file=$1
 [ -r "$log_file" ] || die "no console log $log_file"
 
 # One extended regex per kind of splat; a report starts with its line.
+# A fault taken in user mode is logged too ("traps: NAME[PID] general
+# protection fault ip:..."): that is the test program's crash, which its
+# exit status reports, not the kernel's; a kernel one is followed by ','
+# or ':'.
 SPLATS=(
 	'------------\[ cut here \]------------'
 	'WARNING: CPU: [0-9]+ PID: '
 	'kernel BUG at '
 	'BUG: '
 	'Oops: '
-	'general protection fault'
+	'general protection fault[,:]'
 	'Kernel panic'
 	'WARNING: (possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|lock held when returning|bad unlock balance|held lock freed)'
 	'INFO: (possible irq lock inversion|trying to register non-static key)'
