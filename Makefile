@@ -1,14 +1,22 @@
 # Async direct I/O completion series: build, boot and test harness.
 #   make check          install deps, fetch the base, build baseline + patched,
 #                       boot each in QEMU (NVMe, virtio-blk) and run the tests
+#                       (SERIES=6.1.y or mainline: the stack to run in full;
+#                       the other gets lint, apply and checkpatch)
 #   make bench          the baseline / patched / raw benchmark (QUICK=1: the
-#                       short one); results in bench/results/<date>-<accel>/
+#                       short one); results in bench/results/<date>-<stack>-<accel>/
 #   make bisect-check   every prefix of the series builds
 #   make check-naive    the deadlock tests fail on the naive caller-completion
-#                       design (series + tests/naive/), as they must
+#                       design (series + tests/naive/STACK/), as they must
 #   make check-cold     .ci/run on a fresh clone with empty caches, timed
 #   make check-warm     the same with this machine's caches
 SHELL := /bin/bash
+# The stack make check runs in full: 6.1.y (patches/6.1.y/) or mainline
+# (series, patches/). On the other, check runs series-lint, base, tree (the
+# series applied three ways) and checkpatch. The ci/ scripts read STACK.
+SERIES ?= 6.1.y
+export STACK := $(SERIES)
+OTHER := $(if $(filter mainline,$(SERIES)),6.1.y,mainline)
 .PHONY: bench bisect-check check deps series-lint host-tests base tree checkpatch \
 	review-selftest kernels kernel-baseline kernel-patched guest boot \
 	boot-baseline boot-patched selftest liburing liburing-baseline \
@@ -41,9 +49,13 @@ check:
 # stage-NAME: `make NAME`, timed, once the stages it depends on are done.
 # Make starts the stages that are ready in this order.
 STAGES := deps base liburing tree kernel-baseline series-lint host-tests checkpatch \
-	review-selftest guest kernel-patched liburing-baseline liburing-patched \
-	boot-patched boot-baseline selftest liburing-compare
+	review-selftest guest kernel-patched other-series-lint other-base other-tree \
+	other-checkpatch liburing-baseline liburing-patched boot-patched \
+	boot-baseline selftest liburing-compare
 RUN_STAGE = +@ci/timed.sh $(@:stage-%=%) $(MAKE) --no-print-directory $(@:stage-%=%)
+# other-NAME: stage NAME on the other stack, timed as OTHER-NAME.
+RUN_OTHER = +@ci/timed.sh $(OTHER)-$(@:stage-other-%=%) \
+	$(MAKE) --no-print-directory SERIES=$(OTHER) $(@:stage-other-%=%)
 .PHONY: stage-check $(addprefix stage-,$(STAGES))
 stage-check: $(addprefix stage-,$(STAGES))
 stage-deps:
@@ -64,6 +76,14 @@ stage-boot-baseline stage-selftest: stage-kernel-patched stage-guest
 	$(RUN_STAGE)
 stage-liburing-compare: stage-liburing-baseline stage-liburing-patched
 	$(RUN_STAGE)
+# The other stack's checks wait for the baseline build, so that they share
+# the second core with the patched kernel's niced build, not the first build.
+stage-other-series-lint stage-other-base: stage-kernel-baseline
+	$(RUN_OTHER)
+stage-other-tree: stage-other-base
+	$(RUN_OTHER)
+stage-other-checkpatch: stage-other-tree
+	$(RUN_OTHER)
 
 deps:
 	ci/deps.sh
@@ -110,8 +130,9 @@ selftest:
 	ci/selftest.sh
 
 # liburing's own test suite (Debian's source package, pinned in
-# ci/liburing.env), built for the guest; then one boot of each test kernel
-# with it, and the two compared per test (build/liburing-results/).
+# ci/stacks/STACK.env), built for the guest; then one boot of each test
+# kernel with it, and the two compared per test
+# (build/STACK/liburing-results/).
 liburing:
 	ci/liburing.sh
 
@@ -157,7 +178,7 @@ bench: deps base tree
 	QUICK=$(QUICK) bench/run.sh
 
 clean:
-	rm -rf build/results build/selftest build/guest
+	rm -rf build/results build/*/selftest build/*/guest
 
 distclean:
 	rm -rf build

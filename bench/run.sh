@@ -3,7 +3,7 @@
 # through ci/boot.sh with the guest in bench mode, one boot per device (rep 1:
 # baseline then patched on the first device, then on the next; rep 2 ...),
 # keep each boot's raw results, then aggregate them into
-# bench/results/<date>-<accel>[-quick][-<devices>]/. `make bench` runs the
+# bench/results/<date>-<stack>-<accel>[-quick][-<devices>]/. `make bench` runs the
 # harness stages (deps, base, tree, config + build of the bench set, guest)
 # first.
 #
@@ -45,13 +45,13 @@ APPEND="dio.mode=bench dio.bench_rw=$RWS dio.bench_qd=$QDS dio.bench_engines=$EN
 for k in "${KERNELS[@]}"; do
 	[ -f "$(objdir "$k" $SET)/arch/x86/boot/bzImage" ] || die "no $k bench kernel: run ci/config.sh $k $SET && ci/build.sh $k $SET"
 done
-[ -f "$BUILD/guest/initramfs.cpio" ] || die "no guest initramfs: run ci/guest.sh"
+[ -f "$SBUILD/guest/initramfs.cpio" ] || die "no guest initramfs: run ci/guest.sh"
 
 # What the kept boots must match to be reused: the plan, both kernels' source
 # trees and configs, how ci/boot.sh runs QEMU (it decides the pin), and the
 # guest side (rebuilt images differ in timestamps only, so they are
 # identified by what they are made of).
-STATE=$BUILD/bench/$PLAN
+STATE=$SBUILD/bench/$PLAN
 stamp() {
 	echo "$APPEND devs=$DEVS targets=$TARGETS tcg_opts=$TCG_OPTS"
 	git -C "$SRC" rev-parse 'base^{tree}' 'patched^{tree}'
@@ -149,7 +149,7 @@ log "all ${#units[@]} boots done; $((SECONDS - start))s in this run"
 
 # shellcheck source=/dev/null
 . "$STATE/${units[0]}.boot.env"
-dest=$TOP/bench/results/$(cat "$STATE/date")-$accel$([ "$PLAN" = quick ] && echo -quick || true)
+dest=$TOP/bench/results/$(cat "$STATE/date")-$STACK-$accel$([ "$PLAN" = quick ] && echo -quick || true)
 # A plan run on some of its devices only (BENCH_DEVS) names them.
 [ "$DEVS" = "$DEFAULT_DEVS" ] || dest=$dest-${DEVS//,/+}
 # Never overwrite an earlier record of the same day: number the new one.

@@ -7,18 +7,19 @@
 #               mailing list would carry them (offline: -m), then git am of
 #               the mbox b4 prepares; b4 must also find the cover letter's
 #               base-commit in the tree.
-# Each starts from tag "base" in a scratch worktree of build/linux (logs in
+# Each starts from tag "base" in a scratch worktree of build/STACK/linux (logs in
 # $APPLY_WORK). Every failure names the patch. With APPLY_BRANCH set, the
 # git am result is stored as that branch (ci/tree.sh: "patched"). One TAP
 # line per check in $REVIEW_TAP_DIR/apply.tap.
-# Usage: apply.sh [DIR]   (DIR holds `series` and patches/; default: the repo)
+# Usage: apply.sh [DIR]   (DIR holds `series` and its patches; default: the
+#        stack's)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-DIR=$(cd "${1:-$TOP}" && pwd)
-TAP_DIR=${REVIEW_TAP_DIR:-$BUILD/results/review}
-WORK=$(realpath -m "${APPLY_WORK:-$BUILD/apply}")
-COVER=$DIR/patches/0000-cover-letter.patch
+DIR=$(cd "${1:-$PATCH_DIR}" && pwd)
+TAP_DIR=${REVIEW_TAP_DIR:-$RESULTS/review}
+WORK=$(realpath -m "${APPLY_WORK:-$SBUILD/apply}")
+COVER=$DIR/0000-cover-letter.patch
 git_identity
 # A fixed committer date: the same series gives the same commit ids.
 export GIT_COMMITTER_DATE="2000-01-01T00:00:00Z"
@@ -27,14 +28,14 @@ BASE=$(git -C "$SRC" rev-parse -q --verify 'base^{commit}') || die "no tag base 
 mapfile -t PATCHES < <(series_patches "$DIR/series")
 [ "${#PATCHES[@]}" -gt 0 ] || die "$DIR/series lists no patches"
 for p in "${PATCHES[@]}"; do
-	[ -f "$DIR/patches/$p" ] || die "series lists $p, but patches/$p does not exist"
+	[ -f "$DIR/$p" ] || die "series lists $p, but there is no $p beside it"
 done
 [ -f "$COVER" ] || die "no cover letter $COVER"
 
-# One scratch worktree of build/linux, kept between runs: resetting it to
+# One scratch worktree of build/STACK/linux, kept between runs: resetting it to
 # base rewrites only the files the series touches, where a fresh worktree
 # would check out the whole kernel for each method.
-WT=$BUILD/apply-wt
+WT=$SBUILD/apply-wt
 if [ "$(git -C "$WT" rev-parse -q --verify 'base^{commit}' 2>/dev/null)" != "$BASE" ]; then
 	rm -rf "$WT"
 	git -C "$SRC" worktree prune
@@ -65,7 +66,7 @@ result() {
 # linefeed".
 make_mbox() {
 	local n=0 f domain=${SERIES_EMAIL#*@}
-	for f in "$COVER" "${PATCHES[@]/#/$DIR/patches/}"; do
+	for f in "$COVER" "${PATCHES[@]/#/$DIR/}"; do
 		awk -v id="<dio-series.$n@$domain>" -v parent="<dio-series.0@$domain>" -v n="$n" '
 			NR == 1 { print; next }
 			!body && /^[ \t]/ { sub(/^[ \t]+/, " "); h = h $0; next }
@@ -95,7 +96,7 @@ fi
 at_base
 am_tree=
 for p in "${PATCHES[@]}"; do
-	if ! git -C "$WT" am -q --whitespace=error "$DIR/patches/$p" >"$WORK/am.log" 2>&1; then
+	if ! git -C "$WT" am -q --whitespace=error "$DIR/$p" >"$WORK/am.log" 2>&1; then
 		result FAIL git_am "$p does not apply with git am: $(grep -m1 -iE 'error|fail|trailing' "$WORK/am.log" | sed 's|^.*/rebase-apply/patch:|patch line |')"
 		break
 	fi
@@ -108,7 +109,7 @@ fi
 
 at_base
 quilt_tree=
-if (cd "$WT" && QUILT_PATCHES=$DIR/patches QUILT_SERIES=$DIR/series \
+if (cd "$WT" && QUILT_PATCHES=$DIR QUILT_SERIES=$DIR/series \
 	quilt push -a -q --fuzz=0) >"$WORK/quilt.log" 2>&1; then
 	rm -rf "$WT/.pc"
 	git -C "$WT" add -A

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Stage "base": fetch the pinned pristine 6.1.y orig tarball from Debian's
+# Stage "base": fetch the stack's pinned pristine orig tarball from Debian's
 # `linux` source package into the cache (outside the work tree) and verify it.
 #
 # apt is pointed at a private deb-src list derived from this machine's own
@@ -10,7 +10,7 @@ set -euo pipefail
 
 # Private apt state for apt_private (lib.sh).
 # shellcheck disable=SC2034
-APT_DIR=$CACHE/apt
+APT_DIR=$CACHE/apt-$STACK
 TARBALL=$CACHE/base/$BASE_TARBALL
 
 served_versions() {
@@ -27,7 +27,7 @@ verify() {
 
 orig_uri() {
 	apt_private apt-get source --print-uris "$BASE_PACKAGE=$1" 2>/dev/null |
-		awk '$2 ~ /\.orig\.tar\./ { print $2, $3, $4 }'
+		awk '$2 ~ /\.orig\.tar\./ { print $1, $2, $3, $4 }'
 }
 
 if [ "${1:-}" = --served ]; then
@@ -48,24 +48,32 @@ apt_private_sources
 served=$(served_versions)
 case " $served " in
 *" $BASE_VERSION "*) ;;
-*) die "pinned $BASE_PACKAGE $BASE_VERSION is not served (served: ${served:-none}); re-pin ci/base.env (README: Re-pinning)" ;;
+*) die "pinned $BASE_PACKAGE $BASE_VERSION is not served (served: ${served:-none}); re-pin ci/stacks/$STACK.env (README: Re-pinning)" ;;
 esac
 
-tmp=$CACHE/base/download.$$
-rm -rf "$tmp"
-mkdir -p "$tmp"
-trap 'rm -rf "$tmp" "$tmp.log"' EXIT
-if ! (cd "$tmp" && apt_private apt-get source -qq --download-only \
-	"$BASE_PACKAGE=$BASE_VERSION") >"$tmp.log" 2>&1; then
-	grep -q ' 404 ' "$tmp.log" &&
-		die "pinned $BASE_PACKAGE $BASE_VERSION is indexed but its files are no longer served (HTTP 404); indexed: $served; re-pin ci/base.env from 'ci/base.sh --served' (README: Re-pinning)"
-	die "apt-get source --download-only $BASE_PACKAGE=$BASE_VERSION failed: $(grep -m1 '^E:' "$tmp.log")"
+# Only the orig tarball: the pristine upstream source is all the stack
+# needs, and a backport upload may keep serving it after its .dsc and
+# debian tarball are gone (7.2.6-1~bpo13+1, 2026-12-05). apt-helper fetches
+# the URI apt names and checks the size and sha256 apt's index gives; the
+# pinned values are checked again below.
+read -r uri name size sum < <(orig_uri "$BASE_VERSION") ||
+	die "$BASE_PACKAGE $BASE_VERSION is indexed, but apt names no orig tarball for it"
+[ "$name" = "$BASE_TARBALL" ] ||
+	die "$BASE_PACKAGE $BASE_VERSION's orig tarball is $name, pinned $BASE_TARBALL"
+if [ "$size" != "$BASE_SIZE" ] || [ "${sum#SHA256:}" != "$BASE_SHA256" ]; then
+	die "the archive indexes $name as $size bytes, $sum; pinned $BASE_SIZE bytes, sha256 $BASE_SHA256"
 fi
-[ -f "$tmp/$BASE_TARBALL" ] ||
-	die "$BASE_PACKAGE $BASE_VERSION downloaded, but it has no $BASE_TARBALL"
-[ "$(stat -c %s "$tmp/$BASE_TARBALL")" = "$BASE_SIZE" ] ||
-	die "$BASE_TARBALL is $(stat -c %s "$tmp/$BASE_TARBALL") bytes, pinned $BASE_SIZE"
-verify "$tmp/$BASE_TARBALL" ||
-	die "$BASE_TARBALL sha256 mismatch: got $(sha256sum "$tmp/$BASE_TARBALL" | cut -d' ' -f1), pinned $BASE_SHA256"
-mv "$tmp/$BASE_TARBALL" "$TARBALL"
+tmp=$CACHE/base/$BASE_TARBALL.download.$$
+mkdir -p "$CACHE/base"
+trap 'rm -f "$tmp" "$tmp.log"' EXIT
+if ! /usr/lib/apt/apt-helper download-file "${uri//\'/}" "$tmp" "$sum" >"$tmp.log" 2>&1; then
+	grep -q '404' "$tmp.log" &&
+		die "pinned $BASE_PACKAGE $BASE_VERSION is indexed but its orig tarball is not served (HTTP 404); indexed: $served; re-pin ci/stacks/$STACK.env from 'STACK=$STACK ci/base.sh --served' (README: Re-pinning)"
+	die "downloading $BASE_TARBALL failed: $(grep -m1 -E '^(E|Err):' "$tmp.log" || tail -n1 "$tmp.log")"
+fi
+[ "$(stat -c %s "$tmp")" = "$BASE_SIZE" ] ||
+	die "$BASE_TARBALL is $(stat -c %s "$tmp") bytes, pinned $BASE_SIZE"
+verify "$tmp" ||
+	die "$BASE_TARBALL sha256 mismatch: got $(sha256sum "$tmp" | cut -d' ' -f1), pinned $BASE_SHA256"
+mv "$tmp" "$TARBALL"
 log "base $BASE_PACKAGE $BASE_VERSION: $BASE_TARBALL sha256 $BASE_SHA256 (fetched)"

@@ -19,7 +19,7 @@ set -euo pipefail
 
 kernel=$1 set=$2 selftest=${3:-}
 KIMG=$(objdir "$kernel" "$set")/arch/x86/boot/bzImage
-INITRD=${DIO_INITRD:-$BUILD/guest/initramfs.cpio}
+INITRD=${DIO_INITRD:-$SBUILD/guest/initramfs.cpio}
 OUT=${DIO_OUT:-$(resultdir "$kernel" "$set" "$selftest")}
 DEVS=${DIO_DEVS:-nvme,virtio-blk}
 FSS=${DIO_FS:-ext4,xfs}

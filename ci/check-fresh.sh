@@ -35,5 +35,5 @@ end=$(date +%s)
 sed -n '/^stage  *start  *wall/,$p' "$dir/ci.log"
 log "$mode: .ci/run exited $rc after $((end - start))s ($(((end - start) / 60))m$(((end - start) % 60))s) on $(nproc) cores; log $dir/ci.log"
 # The results and logs stay; the trees and the cold ccache (GiBs) go.
-rm -rf "$dir/cache" "$dir/repo/build/linux" "$dir/repo/build/apply-wt" "$dir/repo/build/obj"
+rm -rf "$dir/cache" "$dir"/repo/build/*/linux "$dir"/repo/build/*/apply-wt "$dir"/repo/build/*/obj
 exit "$rc"

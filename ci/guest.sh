@@ -7,13 +7,13 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-GUEST=$BUILD/guest
+GUEST=$SBUILD/guest
 ROOT=$GUEST/root
 BINS=(/bin/busybox /usr/bin/fio /sbin/mke2fs /sbin/mkfs.xfs)
 
-[ -d "$BUILD/uapi/include" ] || die "no uapi headers in $BUILD/uapi: run ci/tree.sh first"
+[ -d "$SBUILD/uapi/include" ] || die "no uapi headers in $SBUILD/uapi: run ci/tree.sh first"
 make -s -C "$TOP/tests" O="$GUEST/tests" KSFT="$SRC/tools/testing/selftests" \
-	UAPI="$BUILD/uapi/include" >"$GUEST.log" 2>&1 ||
+	UAPI="$SBUILD/uapi/include" >"$GUEST.log" 2>&1 ||
 	die "guest tests do not build: $(grep -m1 -E 'error' "$GUEST.log")"
 
 rm -rf "$ROOT"

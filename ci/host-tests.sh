@@ -4,7 +4,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-OUT=$BUILD/results/host
+OUT=$RESULTS/host
 rm -rf "$OUT"
 mkdir -p "$OUT"
 for t in "$TOP"/tests/host/*.t; do

@@ -6,14 +6,24 @@ BUILD=${BUILD:-$TOP/build}
 CACHE=${DIO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dio-series}
 STAGE=${STAGE:-$(basename "${0%.sh}")}
 
-# shellcheck source=ci/base.env
-. "$TOP/ci/base.env"
-
 # One line, naming the stage, on stderr; then stop.
 die() {
 	printf 'ERROR [%s]: %s\n' "$STAGE" "$*" >&2
 	exit "${DIE_RC:-1}"
 }
+
+# The stack a stage works on: mainline (the series in patches/) or 6.1.y
+# (its backport in patches/6.1.y/). ci/stacks/STACK.env pins its patches,
+# base and liburing. What is built for it goes under build/STACK/, its
+# results under build/results/STACK/ (the count takes all of build/results).
+STACK=${STACK:-mainline}
+[ -f "$TOP/ci/stacks/$STACK.env" ] ||
+	die "unknown stack '$STACK': no ci/stacks/$STACK.env"
+# shellcheck source=ci/stacks/mainline.env
+. "$TOP/ci/stacks/$STACK.env"
+PATCH_DIR=$TOP/$STACK_PATCHES
+SBUILD=$BUILD/$STACK
+RESULTS=$BUILD/results/$STACK
 
 log() {
 	printf '[%s] %s\n' "$STAGE" "$*"
@@ -22,7 +32,7 @@ log() {
 # The two kernels every run builds and boots.
 KERNELS=(baseline patched)
 
-SRC=$BUILD/linux
+SRC=$SBUILD/linux
 
 # Config fragment sets, merged in this order over tinyconfig.
 fragments() {
@@ -35,7 +45,7 @@ fragments() {
 
 # The object directory of a kernel built with a config set.
 objdir() {
-	echo "$BUILD/obj/$2-$1"
+	echo "$SBUILD/obj/$2-$1"
 }
 
 # Check out the source of a kernel: the pristine base or the series on it.
@@ -59,9 +69,9 @@ git_identity() {
 }
 
 # The patch files a quilt `series` file lists, in order (a name per line,
-# possibly followed by options; # starts a comment). Default: the repo's.
+# possibly followed by options; # starts a comment). Default: the stack's.
 series_patches() {
-	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "${1:-$TOP/series}" | awk '{print $1}'
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "${1:-$PATCH_DIR/series}" | awk '{print $1}'
 }
 
 # The kernel's make takes its own -j, never the jobserver of a make check
@@ -75,9 +85,9 @@ kmake() {
 # (whose TAP files make the final count).
 resultdir() {
 	if [ -n "${3:-}" ]; then
-		echo "$BUILD/selftest/$2-$1-$3"
+		echo "$SBUILD/selftest/$2-$1-$3"
 	else
-		echo "$BUILD/results/$2-$1"
+		echo "$RESULTS/$2-$1"
 	fi
 }
 
@@ -128,6 +138,9 @@ apt_private() {
 
 # A deb-src list in $APT_DIR derived from this machine's own deb822 sources
 # (mirror names are never written into the repo), then apt-get update on it.
+# The stack's APT_SUITES are added to each stanza that names a release
+# itself ("bookworm"), not only its -updates or -security suites: they are
+# served from the same URIs.
 apt_private_sources() {
 	local src n=0
 	mkdir -p "$APT_DIR/sources.list.d" "$APT_DIR/lists/partial" \
@@ -136,8 +149,13 @@ apt_private_sources() {
 	for src in /etc/apt/sources.list.d/*.sources; do
 		[ -e "$src" ] || continue
 		grep -q '^Types:.*\bdeb\b' "$src" || continue
-		sed 's/^Types:.*/Types: deb-src/' "$src" \
-			>"$APT_DIR/sources.list.d/$(basename "$src")"
+		awk -v extra="$APT_SUITES" '
+			/^Types:/ { $0 = "Types: deb-src" }
+			/^Suites:/ && extra != "" {
+				for (i = 2; i <= NF; i++)
+					if ($i !~ /-/) { $0 = $0 " " extra; break }
+			}
+			{ print }' "$src" >"$APT_DIR/sources.list.d/$(basename "$src")"
 		n=$((n + 1))
 	done
 	[ "$n" -gt 0 ] ||

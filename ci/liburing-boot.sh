@@ -16,11 +16,11 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kernel=$1
-OUT=$BUILD/liburing-results
+OUT=$SBUILD/liburing-results
 dir=${2:-$OUT/run}/$kernel
 tests=${3:-${DIO_TESTS:-}}
-ARCHIVE=$BUILD/liburing/liburing.cpio
-GUEST_INITRD=$BUILD/guest/initramfs.cpio
+ARCHIVE=$SBUILD/liburing/liburing.cpio
+GUEST_INITRD=$SBUILD/guest/initramfs.cpio
 INITRD=$OUT/initramfs.cpio
 
 [ -f "$ARCHIVE" ] || die "no $ARCHIVE: run ci/liburing.sh first"

@@ -20,8 +20,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-OUT=$BUILD/liburing-results
-TAP_DIR=$BUILD/results/liburing
+OUT=$SBUILD/liburing-results
+TAP_DIR=$RESULTS/liburing
 
 for k in "${KERNELS[@]}"; do
 	[ -f "$OUT/run/$k/results.tsv" ] || die "no $OUT/run/$k/results.tsv: run ci/liburing-boot.sh $k first"

@@ -1,31 +1,29 @@
 #!/bin/bash
-# Stage "liburing": liburing's own test suite for the guest (issue 7).
+# Stage "liburing": liburing's own test suite for the guest.
 # Fetches Debian's liburing source package (version and .dsc sha256 pinned
-# in ci/liburing.env) with `apt-get source` through a private deb-src list,
+# in ci/stacks/STACK.env) with `apt-get source` through a private deb-src list,
 # caches it in ~/.cache/dio-series/liburing/, unpacks it with dpkg-source
 # (which checks the tarballs against the pinned .dsc), builds the test
 # programs statically and packs them, with the guest runner
-# ci/guest-liburing.sh, into build/liburing/liburing.cpio: an archive that
+# ci/guest-liburing.sh, into build/STACK/liburing/liburing.cpio: an archive that
 # ci/liburing-compare.sh appends to the guest initramfs. The default guest
 # initramfs does not carry these ~100 MiB of binaries.
 #
 # Headers: liburing's own. Its tests include <liburing.h> from its source
 # tree, which uses its own copy of the io_uring uapi (src/include/liburing/
-# io_uring.h, the 6.1 ABI for liburing 2.3): that is the ABI the tests are
-# written for. The rest (<linux/...> from glibc's side) comes from the host's
-# linux-libc-dev, Debian 12's 6.1 headers, like the base tree's.
+# io_uring.h): that is the ABI the tests are written for. The rest
+# (<linux/...> from glibc's side) comes from the host's linux-libc-dev,
+# Debian 12's 6.1 headers.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-# shellcheck source=ci/liburing.env
-. "$TOP/ci/liburing.env"
 
 # Private apt state for apt_private (lib.sh), apart from ci/base.sh's so the
 # two never share a lock or a list.
 # shellcheck disable=SC2034
-APT_DIR=$BUILD/liburing-apt
+APT_DIR=$SBUILD/liburing-apt
 SRC_CACHE=$CACHE/liburing/$LIBURING_VERSION
 DSC=$SRC_CACHE/$LIBURING_DSC
-OUT=$BUILD/liburing
+OUT=$SBUILD/liburing
 LSRC=$OUT/src
 ROOT=$OUT/root
 
@@ -53,7 +51,7 @@ if dsc_ok; then
 else
 	fetch
 fi
-dsc_ok || die "$LIBURING_DSC sha256 mismatch: got $(sha256sum "$DSC" | cut -d' ' -f1), pinned $LIBURING_DSC_SHA256 (ci/liburing.env)"
+dsc_ok || die "$LIBURING_DSC sha256 mismatch: got $(sha256sum "$DSC" | cut -d' ' -f1), pinned $LIBURING_DSC_SHA256 (ci/stacks/$STACK.env)"
 
 # The build is a few seconds of the 2 cores; redo it only for another
 # version. The stamp names the .dsc, and so every file of the source.

@@ -1,6 +1,6 @@
 #!/bin/bash
-# Stage "naive": show that the deadlock tests bite. Builds the series plus
-# tests/naive/*.patch (the 6.6-rc design: completions always handed to the
+# Stage "naive": show that the deadlock tests bite. Builds the stack's series
+# plus tests/naive/STACK/*.patch (the 6.6-rc design: completions always handed to the
 # issuer, never taken back by inode_dio_wait()), boots it on NVMe + ext4
 # with only dio_caller_deadlock, and passes when that test FAILS there. The
 # guest is expected to wedge (tasks stuck in inode_dio_wait() hold i_rwsem,
@@ -10,14 +10,16 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 TEST=dio_caller_deadlock
-OUT=$BUILD/naive
+OUT=$SBUILD/naive
 git_identity
 
 git -C "$SRC" rev-parse -q --verify patched >/dev/null || die "no patched branch in $SRC: run ci/tree.sh first"
 git -C "$SRC" checkout -q -f -B naive patched
-for p in "$TOP"/tests/naive/*.patch; do
-	git -C "$SRC" am -q "$p" >"$BUILD/naive-am.log" 2>&1 ||
-		{ git -C "$SRC" am --abort || true; die "$(basename "$p") does not apply on patched: $(grep -m1 -E 'error|fail' "$BUILD/naive-am.log")"; }
+naive=("$TOP/tests/naive/$STACK"/*.patch)
+[ -f "${naive[0]}" ] || die "no naive variant for the $STACK stack in tests/naive/$STACK/"
+for p in "${naive[@]}"; do
+	git -C "$SRC" am -q "$p" >"$SBUILD/naive-am.log" 2>&1 ||
+		{ git -C "$SRC" am --abort || true; die "$(basename "$p") does not apply on patched: $(grep -m1 -E 'error|fail' "$SBUILD/naive-am.log")"; }
 done
 "$TOP/ci/config.sh" naive test
 "$TOP/ci/build.sh" naive test

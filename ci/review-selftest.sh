@@ -1,28 +1,29 @@
 #!/bin/bash
-# Stage "review-selftest": prove the review checks go red. Copies `series`
-# and patches/ to scratch directories, breaks one patch in each copy the way
-# a mail or an edit breaks it, and runs the checks on the copy:
+# Stage "review-selftest": prove the review checks go red. Copies the
+# stack's series and patches to scratch directories, breaks its last patch
+# in each copy the way a mail or an edit breaks it, and runs the checks on
+# the copy:
 #   none                 (the control) series-lint, checkpatch and apply pass
 #   no_signoff           series-lint and checkpatch fail
 #   trailing_whitespace  apply (git am --whitespace=error) and checkpatch fail
 #   bad_hunk             apply fails (git am and quilt)
 # A failing check must say which patch broke: its message names the file.
-# TAP in build/results/review/review-selftest.tap.
+# TAP in build/results/STACK/review/review-selftest.tap.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-WORK=$BUILD/review-selftest
-OUT=$BUILD/results/review
-VICTIM=$(series_patches | sed -n 5p)
-[ -n "$VICTIM" ] || die "the series has fewer than 5 patches; this self-test breaks the fifth"
+WORK=$SBUILD/review-selftest
+OUT=$RESULTS/review
+VICTIM=$(series_patches | tail -n1)
+[ -n "$VICTIM" ] || die "$PATCH_DIR/series lists no patches"
 
 # A copy of the series with patch VICTIM broken by CASE; prints its path.
 broken_copy() {
 	local dir=$WORK/$1 f
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	cp -a "$TOP/series" "$TOP/patches" "$dir/"
-	f=$dir/patches/$VICTIM
+	cp -L "$PATCH_DIR/series" "$PATCH_DIR"/*.patch "$dir/"
+	f=$dir/$VICTIM
 	case $1 in
 	none) ;;
 	no_signoff) sed -i '/^Signed-off-by:/d' "$f" ;;
@@ -31,7 +32,7 @@ broken_copy() {
 	# The first context line of the first hunk no longer matches the base.
 	bad_hunk) sed -i '0,/^@@ /b; 0,/^ /s/^ .*/& not in the base/' "$f" ;;
 	esac
-	if [ "$1" != none ] && cmp -s "$TOP/patches/$VICTIM" "$f"; then
+	if [ "$1" != none ] && cmp -s "$PATCH_DIR/$VICTIM" "$f"; then
 		die "case $1 left $VICTIM unchanged"
 	fi
 	echo "$dir"

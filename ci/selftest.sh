@@ -7,7 +7,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-OUT=$BUILD/results/selftest
+OUT=$RESULTS/selftest
 mkdir -p "$OUT"
 
 fail_dir=$(resultdir baseline test fail)

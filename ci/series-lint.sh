@@ -1,19 +1,19 @@
 #!/bin/bash
 # Stage "series-lint": the cheap checks, on the text of the patches alone,
 # before anything is fetched or built. `series` lists existing files and
-# every numbered patch in patches/; each listed patch is git format-patch
+# every numbered patch beside it; each listed patch is git format-patch
 # output, "[PATCH i/N]" in series order, From: and Signed-off-by: the
 # series' identity, with a message body (not just trailers) and a diffstat;
 # the cover letter is "[PATCH 0/N]" and names its base-commit. Every problem
 # is one line naming the patch file; the results, one TAP line per patch,
 # go to $REVIEW_TAP_DIR/series-lint.tap.
-# Usage: series-lint.sh [DIR]   (DIR holds `series` and patches/; default:
-#        the repo. ci/review-selftest.sh runs it on broken copies.)
+# Usage: series-lint.sh [DIR]   (DIR holds `series` and its patches;
+#        default: the stack's. ci/review-selftest.sh runs it on broken copies.)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-DIR=$(cd "${1:-$TOP}" && pwd)
-TAP_DIR=${REVIEW_TAP_DIR:-$BUILD/results/review}
+DIR=$(cd "${1:-$PATCH_DIR}" && pwd)
+TAP_DIR=${REVIEW_TAP_DIR:-$RESULTS/review}
 IDENT="$SERIES_NAME <$SERIES_EMAIL>"
 COVER=0000-cover-letter.patch
 
@@ -72,22 +72,22 @@ mkdir -p "$TAP_DIR"
 bad=0
 for ((i = 0; i <= N; i++)); do
 	if [ "$i" -eq 0 ]; then p=$COVER; else p=${PATCHES[i - 1]}; fi
-	if [ ! -f "$DIR/patches/$p" ]; then
-		problems="series lists it, but patches/$p does not exist"
-		[ "$i" -gt 0 ] || problems="no cover letter patches/$COVER"
+	if [ ! -f "$DIR/$p" ]; then
+		problems="series lists it, but there is no $p beside it"
+		[ "$i" -gt 0 ] || problems="no cover letter $COVER beside series"
 	else
-		problems=$(lint "$DIR/patches/$p" "$i")
+		problems=$(lint "$DIR/$p" "$i")
 	fi
 	patch_checked series_lint "$p" "$problems" || bad=$((bad + 1))
 done
 
 # A numbered patch that `series` leaves out is applied by neither git am of
 # the list nor quilt, yet would be mailed: name it.
-for f in "$DIR"/patches/[0-9][0-9][0-9][0-9]-*.patch; do
+for f in "$DIR"/[0-9][0-9][0-9][0-9]-*.patch; do
 	p=$(basename "$f")
 	[ "$p" != "$COVER" ] || continue
 	[[ " ${PATCHES[*]} " == *" $p "* ]] && continue
-	patch_checked series_lint "$p" "in patches/ but not listed in series" || bad=$((bad + 1))
+	patch_checked series_lint "$p" "beside series but not listed in it" || bad=$((bad + 1))
 done
 tap_write "$TAP_DIR/series-lint.tap"
 [ "$bad" -eq 0 ] || die "$bad patch files with problems (above)"

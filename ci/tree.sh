@@ -1,9 +1,9 @@
 #!/bin/bash
-# Stage "tree": unpack the pinned base into build/linux, commit it as the first
-# commit (tag "base"; fixed identity and date, so its id is reproducible),
-# install the base's uapi headers in build/uapi for the guest tests, then
-# apply `series` with git am, quilt and b4 (ci/apply.sh): the git am result
-# is branch "patched".
+# Stage "tree": unpack the stack's pinned base into build/STACK/linux,
+# commit it as the first commit (tag "base"; fixed identity and date, so its
+# id is reproducible), install the base's uapi headers in build/STACK/uapi
+# for the guest tests, then apply the stack's series with git am, quilt and
+# b4 (ci/apply.sh): the git am result is branch "patched".
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -38,9 +38,9 @@ git -C "$SRC" clean -q -fdx
 log "base commit $(git -C "$SRC" rev-parse base) ($BASE_PACKAGE $BASE_VERSION)"
 
 # The guest tests build against the base tree's uapi headers.
-rm -rf "$BUILD/uapi"
-kmake -s O="$BUILD/obj/uapi" INSTALL_HDR_PATH="$BUILD/uapi" headers_install >"$BUILD/uapi.log" 2>&1 ||
-	die "make headers_install failed: see $BUILD/uapi.log"
+rm -rf "$SBUILD/uapi"
+kmake -s O="$SBUILD/obj/uapi" INSTALL_HDR_PATH="$SBUILD/uapi" headers_install >"$SBUILD/uapi.log" 2>&1 ||
+	die "make headers_install failed: see $SBUILD/uapi.log"
 
 # The series, applied three ways (ci/apply.sh); the git am result is the
 # patched branch.

@@ -14,7 +14,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 mkdir -p "$tmp/top/ci"
-cp "$ci/liburing-boot.sh" "$ci/liburing-compare.sh" "$ci/lib.sh" "$ci/base.env" "$ci/scan-splats.sh" "$tmp/top/ci/"
+cp "$ci/liburing-boot.sh" "$ci/liburing-compare.sh" "$ci/lib.sh" "$ci/scan-splats.sh" "$tmp/top/ci/"
+cp -r "$ci/stacks" "$tmp/top/ci/"
+export STACK=mainline
+sb=$tmp/build/$STACK
 # The fake boot: $FAKE/<run|rerun>-<kernel> holds TAP lines "STATUS NAME
 # [why]" (STATUS ok, fail, skip or splat); DIO_TESTS set means the rerun.
 # Its results port has CR LF line ends, as the guest's serial port does.
@@ -51,18 +54,18 @@ n=0
 check() {
 	local name=$1 want_rc=$2 want_boots=$3 want_tap=$4 rc=0 boots tap
 	n=$((n + 1))
-	mkdir -p "$tmp/build/liburing" "$tmp/build/guest"
-	: >"$tmp/build/liburing/liburing.cpio"
-	: >"$tmp/build/guest/initramfs.cpio"
+	mkdir -p "$sb/liburing" "$sb/guest"
+	: >"$sb/liburing/liburing.cpio"
+	: >"$sb/guest/initramfs.cpio"
 	: >"$FAKE/boots"
-	rm -rf "$tmp/build/liburing-results"
+	rm -rf "$sb/liburing-results"
 	BUILD=$tmp/build "$tmp/top/ci/liburing-boot.sh" baseline >"$tmp/out.baseline" 2>&1 &
 	BUILD=$tmp/build "$tmp/top/ci/liburing-boot.sh" patched >"$tmp/out.patched" 2>&1 &
 	wait
 	cat "$tmp/out.baseline" "$tmp/out.patched" >"$tmp/out"
 	BUILD=$tmp/build "$tmp/top/ci/liburing-compare.sh" >>"$tmp/out" 2>&1 || rc=$?
 	boots=$(wc -l <"$FAKE/boots")
-	tap=$(cat "$tmp/build/results/liburing/liburing.tap" 2>/dev/null || true)
+	tap=$(cat "$tmp/build/results/$STACK/liburing/liburing.tap" 2>/dev/null || true)
 	if [ "$rc" -eq "$want_rc" ] && [ "$boots" -eq "$want_boots" ] && grep -qE "$want_tap" <<<"$tap"; then
 		echo "ok $n liburing_compare.$name"
 	else
