@@ -25,6 +25,13 @@ DEVS=${DIO_DEVS:-nvme,virtio-blk}
 FSS=${DIO_FS:-ext4,xfs}
 TIMEOUT=${DIO_GUEST_TIMEOUT:-1800}
 
+# What the guest tests must see this kernel do (ci/stacks/STACK.env).
+case $kernel in
+baseline) EXPECT=$EXPECT_BASELINE ;;
+*) EXPECT=$EXPECT_PATCHED ;;
+esac
+[ -n "$EXPECT" ] || die "ci/stacks/$STACK.env declares nothing for $kernel (\"none\" for no behaviour)"
+
 [ -f "$KIMG" ] || die "no $KIMG: run ci/build.sh $kernel $set first"
 [ -f "$INITRD" ] || die "no $INITRD: run ci/guest.sh first"
 
@@ -97,7 +104,7 @@ rc=0
 timeout -s KILL "$TIMEOUT" "${PIN[@]}" qemu-system-x86_64 "${ACCEL[@]}" -M q35 -smp "$SMP" -m 2G \
 	-nodefaults -display none -no-reboot \
 	-kernel "$KIMG" -initrd "$INITRD" \
-	-append "console=ttyS0 panic=-1${SMP_APPEND} dio.kernel=$kernel dio.devs=$DEVS dio.fs=$FSS${selftest:+ dio.selftest=$selftest}${DIO_TESTS:+ dio.tests=$DIO_TESTS}${DIO_RACE_ITERS:+ dio.race_iters=$DIO_RACE_ITERS}${DIO_APPEND:+ $DIO_APPEND}" \
+	-append "console=ttyS0 panic=-1${SMP_APPEND} dio.kernel=$kernel dio.stack=$STACK dio.expect=${EXPECT// /,} dio.devs=$DEVS dio.fs=$FSS${selftest:+ dio.selftest=$selftest}${DIO_TESTS:+ dio.tests=$DIO_TESTS}${DIO_RACE_ITERS:+ dio.race_iters=$DIO_RACE_ITERS}${DIO_APPEND:+ $DIO_APPEND}" \
 	-serial "file:$OUT/console.log" -serial "file:$OUT/results.raw" \
 	-drive "file=$IMG/nvme.img,if=none,id=nvm,format=raw,cache=writeback,aio=threads" \
 	-device nvme,drive=nvm,serial=dio-nvme \

@@ -4,7 +4,8 @@
 # the second serial port (ttyS1), framed by "# dio-..." lines that the host
 # (ci/collect.sh) checks; the console (ttyS0) keeps the kernel log clean of them.
 #
-# Command line: dio.kernel=NAME dio.devs=nvme,virtio-blk dio.fs=ext4,xfs
+# Command line: dio.kernel=NAME dio.stack=STACK dio.expect=WORD,WORD
+#               dio.devs=nvme,virtio-blk dio.fs=ext4,xfs
 #               [dio.selftest=fail|hang] [dio.tests=NAME,NAME (default: all)]
 #               [dio.race_iters=N]
 #               [dio.mode=bench ...]: run the benchmark (/bench/guest-bench.sh,
@@ -37,11 +38,14 @@ finish() {
 }
 
 KERNEL=$(arg kernel)
+STACK=$(arg stack)
+# What the tests must see this kernel do (tests/lib/dio.h, enum dio_does).
+EXPECT=$(arg expect)
 # Empty (the default) lets dio_stale_read use its own CI default.
 RACE_ITERS=$(arg race_iters)
 SELFTEST=$(arg selftest)
 TESTS=$(arg tests)
-say "# dio-guest kernel=$KERNEL release=$(uname -r) selftest=${SELFTEST:-none}"
+say "# dio-guest kernel=$KERNEL stack=$STACK expect=$EXPECT release=$(uname -r) selftest=${SELFTEST:-none}"
 [ "$SELFTEST" = hang ] && exec sleep 1000000
 if [ "$SELFTEST" = fail ]; then
 	# Data checks compare against a wrong pattern, and a splat-shaped line
@@ -83,7 +87,7 @@ for dev in $(arg devs | tr ',' ' '); do
 			say "# dio-test $(basename "$t")"
 			t0=$(cut -d' ' -f1 /proc/uptime)
 			DIO_TEST_DIR=/mnt DIO_TEST_DEV=$blk DIO_TEST_FS=$fs \
-			DIO_TEST_KERNEL=$KERNEL DIO_RACE_ITERS=$RACE_ITERS \
+			DIO_TEST_EXPECT=$EXPECT DIO_RACE_ITERS=$RACE_ITERS \
 			"$t" >&3 2>&1
 			rc=$?
 			# Wall time per test binary, for the timing budget.

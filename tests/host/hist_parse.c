@@ -42,11 +42,27 @@ static char *sample(const char *dir, const char *name)
 
 /* The judge on @c: returns dio_counts_check()'s verdict. */
 static int judge(const struct dio_counts *c, enum dio_expect e, bool plugged,
-		 enum dio_kernel k, uint32_t nr)
+		 int does, uint32_t nr)
 {
 	char why[256];
 
-	return dio_counts_check(c, e, plugged, k, nr, why, sizeof(why));
+	return dio_counts_check(c, e, plugged, does, nr, why, sizeof(why));
+}
+
+/* What the stacks declare (ci/stacks/STACK.env). */
+#define PATCHED_61	(DIO_DOES_CTX_EVENT | DIO_DOES_IRQ_WRITES | \
+			 DIO_DOES_CALLER_COMP)
+#define BASELINE_61	0
+#define BASELINE_MAIN	DIO_DOES_IRQ_WRITES
+
+/* dio_env_does() on DIO_TEST_EXPECT=@v (NULL: unset). */
+static int does_of(const char *v)
+{
+	if (v)
+		setenv("DIO_TEST_EXPECT", v, 1);
+	else
+		unsetenv("DIO_TEST_EXPECT");
+	return dio_env_does();
 }
 
 int main(int argc, char **argv)
@@ -64,7 +80,7 @@ int main(int argc, char **argv)
 	wq_other = sample(argv[1], "workqueue-other.hist");
 	ev_other = sample(argv[1], "iomap-other.hist");
 	junk = sample(argv[1], "not-a-hist.txt");
-	printf("TAP version 13\n1..14\n");
+	printf("TAP version 13\n1..22\n");
 
 	memset(&c, 0, sizeof(c));
 	ret = dio_hist_count_work(wq, &c);
@@ -105,27 +121,49 @@ int main(int argc, char **argv)
 	c.have_event = true;
 	c.ctx[DIO_CTX_IRQ] = 60;
 	c.ctx[DIO_CTX_TASK] = 4;
-	check(!judge(&c, DIO_EXPECT_WRITE_INLINE, true, DIO_KERNEL_PATCHED, 64),
+	check(!judge(&c, DIO_EXPECT_WRITE_INLINE, true, PATCHED_61, 64),
 	      "judge_inline_passes", "rejected");
 	c.ctx[DIO_CTX_IRQ] = 59;
 	c.ctx[DIO_CTX_WORKQUEUE] = 1;
 	c.dio_work = 1;
-	check(judge(&c, DIO_EXPECT_WRITE_INLINE, true, DIO_KERNEL_PATCHED, 64),
+	check(judge(&c, DIO_EXPECT_WRITE_INLINE, true, PATCHED_61, 64),
 	      "judge_inline_workqueue_fails", "accepted");
 	c.dio_work = 0;
-	check(judge(&c, DIO_EXPECT_WRITE_INLINE, true, DIO_KERNEL_PATCHED, 64),
+	check(judge(&c, DIO_EXPECT_WRITE_INLINE, true, PATCHED_61, 64),
 	      "judge_counters_disagree_fails", "accepted");
 	memset(&c, 0, sizeof(c));
-	check(judge(&c, DIO_EXPECT_WRITE_INLINE, false, DIO_KERNEL_PATCHED, 8),
+	check(judge(&c, DIO_EXPECT_WRITE_INLINE, false, PATCHED_61, 8),
 	      "judge_patched_without_event_fails", "accepted");
-	check(judge(&c, DIO_EXPECT_TASK_CONTEXT, true, DIO_KERNEL_BASELINE, 8),
+	check(judge(&c, DIO_EXPECT_TASK_CONTEXT, true, BASELINE_61, 8),
 	      "judge_plugged_punt_without_workqueue_fails", "accepted");
 	c.have_event = true;
 	c.ctx[DIO_CTX_IRQ] = 1;
 	c.ctx[DIO_CTX_WORKQUEUE] = 7;
 	c.dio_work = 7;
-	check(judge(&c, DIO_EXPECT_TASK_CONTEXT, false, DIO_KERNEL_PATCHED, 8),
+	check(judge(&c, DIO_EXPECT_TASK_CONTEXT, false, PATCHED_61, 8),
 	      "judge_punt_in_irq_fails", "accepted");
+
+	/* Mainline's baseline: irq_writes without the event. */
+	memset(&c, 0, sizeof(c));
+	check(!judge(&c, DIO_EXPECT_WRITE_INLINE, true, BASELINE_MAIN, 8),
+	      "judge_irq_writes_without_event_passes", "rejected");
+	c.dio_work = 3;
+	check(judge(&c, DIO_EXPECT_WRITE_INLINE, true, BASELINE_MAIN, 8),
+	      "judge_irq_writes_workqueue_fails", "accepted");
+	memset(&c, 0, sizeof(c));
+	c.have_event = true;
+	c.ctx[DIO_CTX_IRQ] = 8;
+	check(judge(&c, DIO_EXPECT_WRITE_INLINE, true, BASELINE_MAIN, 8),
+	      "judge_undeclared_event_fails", "accepted");
+	check(judge(&c, DIO_EXPECT_WRITE_INLINE, true, -1, 8),
+	      "judge_unknown_expect_fails", "accepted");
+
+	/* DIO_TEST_EXPECT's words. */
+	check(does_of("ctx_event,irq_writes") ==
+	      (DIO_DOES_CTX_EVENT | DIO_DOES_IRQ_WRITES), "expect_words", "");
+	check(does_of("none") == 0, "expect_none", "");
+	check(does_of("irq_writes bogus") == -1, "expect_unknown_word", "");
+	check(does_of(NULL) == -1, "expect_unset", "");
 
 	free(wq);
 	free(ev);

@@ -44,29 +44,35 @@ const char *dio_env_dev(void)
 	return dio_getenv("DIO_TEST_DEV");
 }
 
-enum dio_kernel dio_env_kernel(void)
+int dio_env_does(void)
 {
-	const char *v = dio_getenv("DIO_TEST_KERNEL");
+	static const struct {
+		const char *word;
+		int bit;
+	} words[] = {
+		{ "ctx_event",	 DIO_DOES_CTX_EVENT },
+		{ "irq_writes",	 DIO_DOES_IRQ_WRITES },
+		{ "caller_comp", DIO_DOES_CALLER_COMP },
+	};
+	const char *v = dio_getenv("DIO_TEST_EXPECT");
+	char buf[128], *w, *save;
+	int does = 0;
+	size_t i;
 
-	if (!v)
-		return DIO_KERNEL_UNKNOWN;
-	if (!strcmp(v, "baseline"))
-		return DIO_KERNEL_BASELINE;
-	if (!strcmp(v, "patched"))
-		return DIO_KERNEL_PATCHED;
-	return DIO_KERNEL_UNKNOWN;
-}
-
-const char *dio_kernel_name(enum dio_kernel k)
-{
-	switch (k) {
-	case DIO_KERNEL_BASELINE:
-		return "baseline";
-	case DIO_KERNEL_PATCHED:
-		return "patched";
-	default:
-		return "unknown";
+	if (!v || strlen(v) >= sizeof(buf))
+		return -1;
+	strcpy(buf, v);
+	for (w = strtok_r(buf, " ,", &save); w; w = strtok_r(NULL, " ,", &save)) {
+		if (!strcmp(w, "none"))
+			continue;
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (!strcmp(w, words[i].word))
+				break;
+		if (i == sizeof(words) / sizeof(words[0]))
+			return -1;
+		does |= words[i].bit;
 	}
+	return does;
 }
 
 const char *dio_env_blkname(void)

@@ -39,32 +39,27 @@ const char *dio_env_fs(void);
 /* DIO_TEST_DEV (e.g. "/dev/nvme0n1"), or NULL when unset or empty. */
 const char *dio_env_dev(void);
 
-enum dio_kernel {
-	DIO_KERNEL_UNKNOWN,	/* unset or unrecognised value */
-	DIO_KERNEL_BASELINE,
-	DIO_KERNEL_PATCHED,
+/*
+ * What the kernel under test does, as its stack declares it for each kernel
+ * (ci/stacks/STACK.env: EXPECT_BASELINE, EXPECT_PATCHED): the words of
+ * DIO_TEST_EXPECT.  Tests assert what a kernel must do from these, not from
+ * its name: mainline's baseline already completes overwrites in irq context.
+ */
+enum dio_does {
+	/* "ctx_event": iomap_dio_complete records the completion context */
+	DIO_DOES_CTX_EVENT	= 1 << 0,
+	/* "irq_writes": writes that need no completion work complete in irq */
+	DIO_DOES_IRQ_WRITES	= 1 << 1,
+	/* "caller_comp": io_uring's issuer runs task-context completions */
+	DIO_DOES_CALLER_COMP	= 1 << 2,
 };
 
-/* DIO_TEST_KERNEL parsed; see enum dio_kernel. */
-enum dio_kernel dio_env_kernel(void);
-const char *dio_kernel_name(enum dio_kernel k);
-
 /*
- * For a test that only means something on the patched kernel: SKIP, with the
- * reason, on baseline; FAIL when DIO_TEST_KERNEL is unset or unknown, since
- * a silent skip there would hide a broken init script.  A macro, as it needs
- * the harness's _metadata, so only for test files.  Use it in the TEST_F()
- * body, not in FIXTURE_SETUP(): the 6.1 harness still runs the body after a
- * SKIP in setup (it only stops on a failed setup).
+ * DIO_TEST_EXPECT parsed into enum dio_does bits (words separated by
+ * spaces or commas; "none" for no word), or -1 when it is unset or holds a
+ * word this library does not know: a test must fail then, not guess.
  */
-#define DIO_REQUIRE_PATCHED() do {					\
-	enum dio_kernel __k = dio_env_kernel();				\
-									\
-	ASSERT_NE(DIO_KERNEL_UNKNOWN, __k)				\
-		TH_LOG("DIO_TEST_KERNEL must be baseline or patched");	\
-	if (__k == DIO_KERNEL_BASELINE)					\
-		SKIP(return, "meaningful only on the patched kernel");	\
-} while (0)
+int dio_env_does(void);
 
 /*
  * The name of DIO_TEST_DEV under /sys/block ("nvme0n1", "vda"), or NULL when

@@ -92,7 +92,7 @@ static inline int dio_run_counted(struct __test_metadata *_metadata,
 	char __why[256];						\
 									\
 	EXPECT_EQ(0, dio_counts_check((c), (e), (plugged),		\
-				      dio_env_kernel(), (nr), __why,	\
+				      dio_env_does(), (nr), __why,	\
 				      sizeof(__why)))			\
 		TH_LOG("%s", __why);					\
 } while (0)

@@ -12,9 +12,9 @@
  *    workqueue.  Exists on every kernel, but counts every file's dios: the
  *    tests do no other direct I/O while counting.
  *
- *  - iomap:iomap_dio_complete (added by the series, so only on the patched
- *    kernel), keyed by the context it ran in and its error, filtered on the
- *    test file's inode: completions of this file per context.
+ *  - iomap:iomap_dio_complete, where it has the ctx field the series adds
+ *    (ctx_event in enum dio_does), keyed by the inode, the context it ran
+ *    in and its error: completions of the test file per context.
  *
  * Like dio.h, this file does not include the harness; errors come back as
  * a negative errno and the pass/fail decision as a reason string.
@@ -111,51 +111,51 @@ void dio_counts_describe(const struct dio_counts *c, char *buf, size_t len);
  * retries what failed with IOCB_NOWAIT, never does), and FUA writes,
  * which bypass the plug.  Under TCG that is often, up to every I/O of a
  * run: completions in the issuer are legitimate on both kernels and can
- * never be asserted away.  So "the workqueue ran" (baseline) and "irq
- * completions happened" (patched) are asserted only where the caller says
+ * never be asserted away.  So "the workqueue ran" and "irq completions
+ * happened" are asserted only where the caller says
  * the submission was @plugged: libaio batches of more than two, or enough
  * io_uring I/Os that some surely went out in a plugged batch.
  */
 enum dio_expect {
 	/*
 	 * A write that needs task context at completion (a punt rule):
-	 * on the patched kernel no completion of the file in irq context.
+	 * no completion of the file in irq context (seen with ctx_event).
 	 * @plugged: the workqueue ran (both kernels).
 	 */
 	DIO_EXPECT_TASK_CONTEXT,
 	/*
 	 * A write the filesystem waits for in the issuing task (ext4 makes
 	 * every extending write synchronous, IOMAP_DIO_FORCE_WAIT), which
-	 * then completes it itself: no workqueue on either kernel, and on
-	 * the patched kernel every completion of the file in the task.
+	 * then completes it itself: no workqueue on any kernel, and with
+	 * ctx_event every completion of the file in the task.
 	 */
 	DIO_EXPECT_ISSUER,
 	/*
 	 * A write that needs nothing at completion (a pure overwrite, or an
-	 * O_DSYNC one sent FUA or to a write-through device): on the patched
-	 * kernel no workqueue.  @plugged: irq completions on the patched
-	 * kernel, the workqueue on the baseline (today's behaviour), so the
-	 * same test tells the kernels apart.
+	 * O_DSYNC one sent FUA or to a write-through device): with
+	 * irq_writes no workqueue, and @plugged, irq completions (seen with
+	 * ctx_event); without irq_writes, @plugged: the workqueue ran.  So
+	 * the same test tells 6.1.y's two kernels apart.
 	 */
 	DIO_EXPECT_WRITE_INLINE,
 	/*
-	 * A read: no workqueue on either kernel.  @plugged: irq completions
-	 * on the patched kernel.
+	 * A read: no workqueue on any kernel.  @plugged: irq completions
+	 * (seen with ctx_event).
 	 */
 	DIO_EXPECT_READ_INLINE,
 };
 
 /*
- * Check @c, counted over @nr_io I/Os of the traced file, against @e on
- * kernel @k (see enum dio_expect for @plugged).  Returns 0 when it holds,
- * else 1 with the reason in @why.  On the patched kernel the iomap event
- * is required: without it nothing would show the per-file context.
+ * Check @c, counted over @nr_io I/Os of the traced file, against @e on a
+ * kernel that does @does (enum dio_does bits, dio_env_does(); see enum
+ * dio_expect for @plugged).  Returns 0 when it holds, else 1 with the
+ * reason in @why.  The event's presence must match ctx_event either way.
  * Besides @e, the counts must add up (each I/O completes once, the
  * workqueue ran only this file's dios), so a counter that silently reads
  * zero cannot pass for "no workqueue".
  */
 int dio_counts_check(const struct dio_counts *c, enum dio_expect e,
-		     bool plugged, enum dio_kernel k, uint32_t nr_io,
+		     bool plugged, int does, uint32_t nr_io,
 		     char *why, size_t len);
 
 #endif /* DIO_TEST_TRACE_H */
