@@ -4,14 +4,15 @@
  *
  * The point of the series: an async 4 KiB O_DIRECT overwrite of a written,
  * mapped block, with no page cache on the file and no O_(D)SYNC, needs
- * nothing at completion that cannot run in the bio end_io.  On the patched
- * kernel it must complete there (irq context, or in the issuer when that
- * held the last reference) and never touch the dio workqueue; on the
- * baseline every async write that the issuer does not complete itself
- * goes through the workqueue.  The same test asserts each kernel's
- * behaviour, so it tells them apart.
+ * nothing at completion that cannot run in the bio end_io.  On a kernel
+ * that does irq_writes (enum dio_does: 6.1.y's patched kernel, both of
+ * mainline's) it must complete there (irq context, or in the issuer when
+ * that held the last reference) and never touch the dio workqueue; on
+ * 6.1's baseline every async write that the issuer does not complete
+ * itself goes through the workqueue.  The same test asserts each kernel's
+ * behaviour, so it tells 6.1.y's two apart.
  *
- * Async reads have always completed inline: no workqueue on either kernel.
+ * Async reads have always completed inline: no workqueue on any kernel.
  *
  * Completions are counted with histogram triggers (lib/trace.h); the data
  * is checked afterwards, so a fast path that loses or misplaces a write
@@ -91,8 +92,8 @@ FIXTURE_TEARDOWN(dio_context)
 }
 
 /*
- * Pure overwrites: inline (irq) on the patched kernel, workqueue on the
- * baseline; and every block holds the new data afterwards.
+ * Pure overwrites: inline (irq) with irq_writes, else the workqueue; and
+ * every block holds the new data afterwards.
  */
 TEST_F_TIMEOUT(dio_context, overwrite, DIO_TEST_TIMEOUT)
 {

@@ -5,13 +5,14 @@
  *
  * The series lets a pure overwrite complete in the bio end_io (irq).  Each
  * test here breaks exactly one condition of "pure overwrite" and asserts
- * that no completion of the file ran in irq context (patched kernel, from
- * the iomap_dio_complete event), and that the data is right afterwards.
+ * that no completion of the file ran in irq context (on a kernel whose
+ * iomap_dio_complete event records it), and that the data is right
+ * afterwards.
  * Where the submission is plugged (libaio batches of four), the dio
  * workqueue must also have run, on both kernels; elsewhere the issuer may
  * legitimately complete its own write first (see enum dio_expect), which
- * is task context too.  The baseline never completes a write in irq, so
- * these tests guard the series against completing too much inline.
+ * is task context too.  These tests guard every kernel that completes
+ * writes in irq context against completing too much inline.
  *
  * The punt rules (BRIEF.md section 2, issue 6):
  *   - the write extends i_size (pos + len > i_size at submission);
@@ -260,7 +261,7 @@ static void queue_attr(struct __test_metadata *_metadata, const char *attr,
 /*
  * O_DSYNC overwrites.  Where the device has FUA (NVMe in QEMU), a pure
  * overwrite goes out FUA and there is nothing left to sync: it may complete
- * inline on the patched kernel, and must not use the workqueue (whether in
+ * inline with irq_writes, and must not use the workqueue (whether in
  * irq or in the issuer is timing: FUA bypasses the plug).  Without FUA and
  * with a volatile write cache (virtio-blk), the completion must flush the
  * cache, which sleeps: task context.  The device decides which branch of
@@ -280,7 +281,7 @@ TEST_F_TIMEOUT(dio_punt, dsync, DIO_TEST_TIMEOUT)
 		       path, wc);
 	has_fua = !strcmp(fua, "1");
 	TH_LOG("%s: fua %s: %s", dio_env_dev(), fua, has_fua ?
-	       "sent FUA, nothing left to sync: no workqueue on patched" :
+	       "sent FUA, nothing left to sync: no workqueue with irq_writes" :
 	       "the completion must flush the cache: task context");
 	punt_open(_metadata, self, O_DSYNC, 0);
 	if (has_fua)
@@ -304,8 +305,8 @@ TEST_F_TIMEOUT(dio_punt, osync, DIO_TEST_TIMEOUT)
 
 /*
  * O_DSYNC with the device switched to write-through: no volatile cache to
- * flush, so the write is as good as FUA and completes inline on the
- * patched kernel even without FUA (virtio-blk).  The block layer strips
+ * flush, so the write is as good as FUA and completes inline with
+ * irq_writes even without FUA (virtio-blk).  The block layer strips
  * FUA from writes to a write-through queue, so these are plain plugged
  * writes, and the irq/workqueue split is as clear-cut as for any
  * overwrite.  Teardown restores the setting, also when the test fails.
