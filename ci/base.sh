@@ -67,7 +67,7 @@ tmp=$CACHE/base/$BASE_TARBALL.download.$$
 mkdir -p "$CACHE/base"
 trap 'rm -f "$tmp" "$tmp.log"' EXIT
 if ! /usr/lib/apt/apt-helper download-file "${uri//\'/}" "$tmp" "$sum" >"$tmp.log" 2>&1; then
-	grep -q '404' "$tmp.log" &&
+	grep -q ' 404 ' "$tmp.log" &&
 		die "pinned $BASE_PACKAGE $BASE_VERSION is indexed but its orig tarball is not served (HTTP 404); indexed: $served; re-pin ci/stacks/$STACK.env from 'STACK=$STACK ci/base.sh --served' (README: Re-pinning)"
 	die "downloading $BASE_TARBALL failed: $(grep -m1 -E '^(E|Err):' "$tmp.log" || tail -n1 "$tmp.log")"
 fi

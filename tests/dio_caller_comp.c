@@ -147,10 +147,7 @@ TEST_F(dio_caller_comp, unwritten)
 	free(bufs);
 	ASSERT_EQ(0, ret) TH_LOG("writes failed: %s", strerror(-ret));
 
-	ASSERT_EQ(!!(does & DIO_DOES_CTX_EVENT), c.have_event)
-		TH_LOG("the iomap_dio_complete ctx field is %s, but ctx_event is %s",
-		       c.have_event ? "there" : "missing",
-		       does & DIO_DOES_CTX_EVENT ? "declared" : "not declared");
+	DIO_ASSERT_DECLARED(&c);
 	if (does & DIO_DOES_CALLER_COMP) {
 		ASSERT_TRUE(c.have_event)
 			TH_LOG("caller_comp is asserted through ctx_event");

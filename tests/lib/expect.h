@@ -84,6 +84,18 @@ static inline int dio_run_counted(struct __test_metadata *_metadata,
 } while (0)
 
 /*
+ * ASSERT that the counts @c show the event exactly where the kernel's stack
+ * declares ctx_event (dio_counts_declared()).
+ */
+#define DIO_ASSERT_DECLARED(c) do {					\
+	char __why[256];						\
+									\
+	ASSERT_EQ(0, dio_counts_declared((c), dio_env_does(), __why,	\
+					 sizeof(__why)))		\
+		TH_LOG("%s", __why);					\
+} while (0)
+
+/*
  * EXPECT the counts @c of @nr I/Os to meet @e on this kernel, @plugged as
  * in enum dio_expect (see dio_counts_check()).  EXPECT, not ASSERT: the
  * data checks that follow still run and report.

@@ -319,6 +319,22 @@ static int dio_fail(char *why, size_t len, const char *fmt, ...)
 	return 1;
 }
 
+int dio_counts_declared(const struct dio_counts *c, int does, char *why,
+			size_t len)
+{
+	bool event = does >= 0 && (does & DIO_DOES_CTX_EVENT);
+
+	snprintf(why, len, "ok");
+	if (does < 0)
+		return dio_fail(why, len, "DIO_TEST_EXPECT is unset or names something unknown");
+	/* Either way round, the stack's declaration is wrong. */
+	if (event && !c->have_event)
+		return dio_fail(why, len, "this kernel should have the iomap_dio_complete event with its ctx field (ctx_event), but it has not (or its histogram could not be read)");
+	if (!event && c->have_event)
+		return dio_fail(why, len, "this kernel has the iomap_dio_complete ctx field, but its stack does not declare ctx_event");
+	return 0;
+}
+
 int dio_counts_check(const struct dio_counts *c, enum dio_expect e,
 		     bool plugged, int does, uint32_t nr_io,
 		     char *why, size_t len)
@@ -329,14 +345,8 @@ int dio_counts_check(const struct dio_counts *c, enum dio_expect e,
 	bool event = does >= 0 && (does & DIO_DOES_CTX_EVENT);
 	bool irq_writes = does >= 0 && (does & DIO_DOES_IRQ_WRITES);
 
-	snprintf(why, len, "ok");
-	if (does < 0)
-		return dio_fail(why, len, "DIO_TEST_EXPECT is unset or names something unknown");
-	/* Either way round, the stack's declaration is wrong. */
-	if (event && !c->have_event)
-		return dio_fail(why, len, "this kernel should have the iomap_dio_complete event with its ctx field (ctx_event), but it has not (or its histogram could not be read)");
-	if (!event && c->have_event)
-		return dio_fail(why, len, "this kernel has the iomap_dio_complete ctx field, but its stack does not declare ctx_event");
+	if (dio_counts_declared(c, does, why, len))
+		return 1;
 
 	/*
 	 * Sanity of the counting itself, so that a parser that finds

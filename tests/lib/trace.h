@@ -146,10 +146,19 @@ enum dio_expect {
 };
 
 /*
+ * Does @c match what a kernel that does @does (enum dio_does bits,
+ * dio_env_does()) must show: the iomap_dio_complete ctx field counted if
+ * and only if ctx_event is declared, and @does known?  Returns 0 when it
+ * does, else 1 with the reason in @why.
+ */
+int dio_counts_declared(const struct dio_counts *c, int does, char *why,
+			size_t len);
+
+/*
  * Check @c, counted over @nr_io I/Os of the traced file, against @e on a
  * kernel that does @does (enum dio_does bits, dio_env_does(); see enum
  * dio_expect for @plugged).  Returns 0 when it holds, else 1 with the
- * reason in @why.  The event's presence must match ctx_event either way.
+ * reason in @why.  dio_counts_declared() must hold first.
  * Besides @e, the counts must add up (each I/O completes once, the
  * workqueue ran only this file's dios), so a counter that silently reads
  * zero cannot pass for "no workqueue".
