@@ -1,8 +1,9 @@
 # Async direct I/O completion series: build, boot and test harness.
 #   make check          install deps, fetch the base, build baseline + patched,
 #                       boot each in QEMU (NVMe, virtio-blk) and run the tests
-#                       (SERIES=6.1.y or mainline: the stack to run in full;
-#                       the other gets lint, apply and checkpatch)
+#                       (SERIES=mainline, the default, or 6.1.y: the stack
+#                       to run in full; the other gets lint, apply and
+#                       checkpatch)
 #   make bench          the baseline / patched / raw benchmark (QUICK=1: the
 #                       short one); results in bench/results/<date>-<stack>-<accel>/
 #   make bisect-check   every prefix of the series builds
@@ -11,10 +12,10 @@
 #   make check-cold     .ci/run on a fresh clone with empty caches, timed
 #   make check-warm     the same with this machine's caches
 SHELL := /bin/bash
-# The stack make check runs in full: 6.1.y (patches/6.1.y/) or mainline
-# (series, patches/). On the other, check runs series-lint, base, tree (the
+# The stack make check runs in full: mainline (series, patches/) or 6.1.y
+# (patches/6.1.y/). On the other, check runs series-lint, base, tree (the
 # series applied three ways) and checkpatch. The ci/ scripts read STACK.
-SERIES ?= 6.1.y
+SERIES ?= mainline
 export STACK := $(SERIES)
 OTHER := $(if $(filter mainline,$(SERIES)),6.1.y,mainline)
 .PHONY: bench bisect-check check deps series-lint host-tests base tree checkpatch \
