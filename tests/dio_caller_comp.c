@@ -11,7 +11,9 @@
  * instead of s_dio_done_wq.  NWRITES writes are submitted in one batch,
  * then reaped.  With caller_comp (enum dio_does) the iomap_dio_complete
  * event must show every completion of the file in task context and none on
- * the workqueue or in irq.  Without it, with ctx_event, none in irq; with
+ * the workqueue or in irq; with handback_ctx as well, every one that its
+ * submitter did not complete itself in the issuer's task_work ("issuer"),
+ * and at least one there.  Without it, with ctx_event, none in irq; with
  * neither, the workqueue count is logged (normally one per write, but see
  * below).
  * Then the file system is unmounted and mounted again: the data must read
@@ -156,7 +158,21 @@ TEST_F(dio_caller_comp, unwritten)
 		EXPECT_EQ(0, c.ctx[DIO_CTX_WORKQUEUE]);
 		EXPECT_EQ(0, c.ctx[DIO_CTX_IRQ])
 			TH_LOG("a conversion completed in irq context");
-		EXPECT_EQ(NWRITES, c.ctx[DIO_CTX_TASK]);
+		if (does & DIO_DOES_HANDBACK_CTX) {
+			/*
+			 * A submitter that dropped the last reference itself
+			 * completes in "task"; every other write must have
+			 * been handed to the issuer and run by its task_work.
+			 * Nothing waits in inode_dio_wait() here.
+			 */
+			EXPECT_EQ(0, c.ctx[DIO_CTX_TAKEN_BACK]);
+			EXPECT_EQ(NWRITES, c.ctx[DIO_CTX_ISSUER] +
+					   c.ctx[DIO_CTX_TASK]);
+			EXPECT_LT(0, c.ctx[DIO_CTX_ISSUER])
+				TH_LOG("no write was handed to the issuer: each completed in its submitter");
+		} else {
+			EXPECT_EQ(NWRITES, c.ctx[DIO_CTX_TASK]);
+		}
 	} else if (c.have_event) {
 		EXPECT_EQ(0, c.ctx[DIO_CTX_IRQ])
 			TH_LOG("a conversion completed in irq context");

@@ -27,6 +27,14 @@
  * (`make check-naive`) these tests must fail; on baseline and patched they
  * must pass.  After the waits, every write must have completed with its full
  * length and the surviving data must read back intact.
+ *
+ * With handback_ctx (enum dio_does), the iomap_dio_complete event also shows
+ * which path ran.  Where a DEFER_TASKRUN issuer cannot run its task_work
+ * before the wait is over (the same task waits, or it is blocked, or the
+ * wait goes through another descriptor), every write that its submitter did
+ * not complete itself must have been handed to the issuer and then taken
+ * back by the waiting task ("taken_back"), at least one, and none run by
+ * the issuer, the workqueue or in irq context.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +51,8 @@
 
 #include "kselftest_harness.h"
 #include "lib/dio.h"
+#include "lib/trace.h"
+#include "lib/expect.h"
 
 #define FILE_BLOCKS	256u		/* 1 MiB fallocated, unwritten */
 #define NWRITES		16u		/* every other block of the first 128 KiB */
@@ -145,7 +155,11 @@ static int reap_writes(struct io_uring *ring)
 	return bad;
 }
 
-/* The written blocks hold their pattern: the completions really happened. */
+/*
+ * The written blocks hold their pattern: the completions really happened.
+ * Buffered reads, so that the only direct I/O the fixture counts is the
+ * writes.
+ */
 static int check_data(const char *path)
 {
 	struct dio_mismatch mm;
@@ -153,7 +167,7 @@ static int check_data(const char *path)
 	unsigned int i;
 	int fd, ret = 0;
 
-	fd = open(path, O_RDONLY | O_DIRECT);
+	fd = open(path, O_RDONLY);
 	if (fd < 0 || !buf) {
 		free(buf);
 		return -EIO;
@@ -214,7 +228,8 @@ static int scenario(const char *path, enum scenario sc, enum ring_kind kind,
 	int fd, st, pipefd[2];
 	char *bufs, byte;
 
-	fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_DIRECT, 0644);
+	/* Created by the fixture, which counts the completions of its inode. */
+	fd = open(path, O_RDWR | O_DIRECT);
 	if (fd < 0)
 		return CHILD_SETUP;
 	bufs = dio_alloc(NWRITES * DIO_BS);
@@ -309,6 +324,8 @@ static int scenario(const char *path, enum scenario sc, enum ring_kind kind,
 
 FIXTURE(dio_caller_deadlock) {
 	char path[PATH_MAX];
+	int fd;
+	struct dio_trace trace;
 	bool stuck;
 };
 
@@ -316,48 +333,94 @@ FIXTURE_VARIANT(dio_caller_deadlock) {
 	enum scenario sc;
 	enum ring_kind ring;
 	enum wait_op op;
+	/* The wait certainly finds the completions handed back, unrun. */
+	bool taken_back;
 };
 
-#define VARIANT(_name, _sc, _ring, _op)				\
+#define VARIANT(_name, _sc, _ring, _op, _taken_back)		\
 	FIXTURE_VARIANT_ADD(dio_caller_deadlock, _name) {	\
 		.sc = _sc, .ring = _ring, .op = _op,		\
+		.taken_back = _taken_back,			\
 	}
 
-VARIANT(same_plain_ftruncate, SAME_TASK, RING_PLAIN, OP_FTRUNCATE);
-VARIANT(same_defer_ftruncate, SAME_TASK, RING_DEFER, OP_FTRUNCATE);
-VARIANT(same_defer_punch, SAME_TASK, RING_DEFER, OP_PUNCH);
-VARIANT(same_defer_fsync, SAME_TASK, RING_DEFER, OP_FSYNC);
-VARIANT(same_sqpoll_ftruncate, SAME_TASK, RING_SQPOLL, OP_FTRUNCATE);
-VARIANT(same_defer_linked_ftruncate, SAME_LINKED, RING_DEFER, OP_FTRUNCATE);
-VARIANT(cross_defer_ftruncate, CROSS_TASK, RING_DEFER, OP_FTRUNCATE);
-VARIANT(cross_defer_punch, CROSS_TASK, RING_DEFER, OP_PUNCH);
-VARIANT(cross_sqpoll_ftruncate, CROSS_TASK, RING_SQPOLL, OP_FTRUNCATE);
-VARIANT(cross_blocked_defer_ftruncate, CROSS_BLOCKED, RING_DEFER, OP_FTRUNCATE);
-VARIANT(ring_closed_defer, RING_CLOSED, RING_DEFER, OP_FTRUNCATE);
-VARIANT(task_exited_defer, TASK_EXITED, RING_DEFER, OP_FTRUNCATE);
-VARIANT(task_exited_sqpoll, TASK_EXITED, RING_SQPOLL, OP_PUNCH);
-VARIANT(file_closed_defer, FILE_CLOSED, RING_DEFER, OP_FTRUNCATE);
+/*
+ * Not "taken_back": a plain ring's task_work runs when the issuer sleeps
+ * in usleep(), an SQPOLL ring's in the SQ thread, a closed ring's and an
+ * exited task's before the wait; a linked chain has at most one write in
+ * flight, which its submitter may complete itself.  fsync() does not wait
+ * for direct I/O on ext4 or XFS (it flushes the page cache and the log),
+ * so its writes stay with the issuer: that case checks the data and that
+ * nothing waits for them.
+ */
+VARIANT(same_plain_ftruncate, SAME_TASK, RING_PLAIN, OP_FTRUNCATE, false);
+VARIANT(same_defer_ftruncate, SAME_TASK, RING_DEFER, OP_FTRUNCATE, true);
+VARIANT(same_defer_punch, SAME_TASK, RING_DEFER, OP_PUNCH, true);
+VARIANT(same_defer_fsync, SAME_TASK, RING_DEFER, OP_FSYNC, false);
+VARIANT(same_sqpoll_ftruncate, SAME_TASK, RING_SQPOLL, OP_FTRUNCATE, false);
+VARIANT(same_defer_linked_ftruncate, SAME_LINKED, RING_DEFER, OP_FTRUNCATE,
+	false);
+VARIANT(cross_defer_ftruncate, CROSS_TASK, RING_DEFER, OP_FTRUNCATE, true);
+VARIANT(cross_defer_punch, CROSS_TASK, RING_DEFER, OP_PUNCH, true);
+VARIANT(cross_sqpoll_ftruncate, CROSS_TASK, RING_SQPOLL, OP_FTRUNCATE, false);
+VARIANT(cross_blocked_defer_ftruncate, CROSS_BLOCKED, RING_DEFER,
+	OP_FTRUNCATE, true);
+VARIANT(ring_closed_defer, RING_CLOSED, RING_DEFER, OP_FTRUNCATE, false);
+VARIANT(task_exited_defer, TASK_EXITED, RING_DEFER, OP_FTRUNCATE, false);
+VARIANT(task_exited_sqpoll, TASK_EXITED, RING_SQPOLL, OP_PUNCH, false);
+VARIANT(file_closed_defer, FILE_CLOSED, RING_DEFER, OP_FTRUNCATE, true);
 
 FIXTURE_SETUP(dio_caller_deadlock)
 {
 	const char *dir = dio_env_dir();
 
+	self->fd = -1;
+	self->stuck = false;
+	memset(&self->trace, 0, sizeof(self->trace));
 	ASSERT_NE(NULL, dir) TH_LOG("DIO_TEST_DIR is not set");
 	ASSERT_EQ(0, dio_file_path(self->path, sizeof(self->path), dir,
 				   "caller-deadlock"));
-	self->stuck = false;
+	self->fd = open(self->path, O_CREAT | O_EXCL | O_RDWR, 0644);
+	ASSERT_LE(0, self->fd) TH_LOG("create %s: %s", self->path,
+				      strerror(errno));
+	dio_count_start(_metadata, &self->trace, self->fd);
 }
 
 FIXTURE_TEARDOWN(dio_caller_deadlock)
 {
+	dio_trace_disarm(&self->trace);
+	if (self->fd >= 0)
+		close(self->fd);
 	/* A stuck child may still use the file: leave it for the post-mortem. */
 	if (!self->stuck)
 		unlink(self->path);
 }
 
+/* Which path ran, where the event can tell (handback_ctx). */
+static void check_paths(struct __test_metadata *_metadata,
+			const FIXTURE_VARIANT(dio_caller_deadlock) *variant,
+			const struct dio_counts *c)
+{
+	const uint64_t *ctx = c->ctx;
+
+	if (!(dio_env_does() & DIO_DOES_HANDBACK_CTX))
+		return;
+	EXPECT_EQ(0, ctx[DIO_CTX_WORKQUEUE]);
+	EXPECT_EQ(0, ctx[DIO_CTX_IRQ]);
+	EXPECT_EQ(NWRITES, ctx[DIO_CTX_TASK] + ctx[DIO_CTX_ISSUER] +
+			   ctx[DIO_CTX_TAKEN_BACK])
+		TH_LOG("each write must complete exactly once");
+	if (!variant->taken_back)
+		return;
+	EXPECT_EQ(0, ctx[DIO_CTX_ISSUER])
+		TH_LOG("the issuer ran a completion that the wait should have taken back");
+	EXPECT_LT(0, ctx[DIO_CTX_TAKEN_BACK])
+		TH_LOG("no completion was handed back and then taken back: the take-back path did not run");
+}
+
 TEST_F_TIMEOUT(dio_caller_deadlock, returns, DEADLOCK_TIMEOUT + 60)
 {
 	time_t deadline = time(NULL) + DEADLOCK_TIMEOUT;
+	struct dio_counts c;
 	pid_t pid;
 	int st;
 
@@ -381,6 +444,10 @@ TEST_F_TIMEOUT(dio_caller_deadlock, returns, DEADLOCK_TIMEOUT + 60)
 	ASSERT_EQ(CHILD_OK, WEXITSTATUS(st))
 		TH_LOG("%s", WEXITSTATUS(st) < ARRAY_SIZE(child_errs) ?
 		       child_errs[WEXITSTATUS(st)] : "unknown failure");
+
+	dio_count_stop(_metadata, &self->trace, &c, "writes, then the wait");
+	DIO_ASSERT_DECLARED(&c);
+	check_paths(_metadata, variant, &c);
 }
 
 TEST_HARNESS_MAIN

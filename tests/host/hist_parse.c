@@ -54,6 +54,8 @@ static int judge(const struct dio_counts *c, enum dio_expect e, bool plugged,
 			 DIO_DOES_CALLER_COMP)
 #define BASELINE_61	0
 #define BASELINE_MAIN	DIO_DOES_IRQ_WRITES
+#define PATCHED_MAIN	(DIO_DOES_CTX_EVENT | DIO_DOES_IRQ_WRITES | \
+			 DIO_DOES_CALLER_COMP | DIO_DOES_HANDBACK_CTX)
 
 /* dio_env_does() on DIO_TEST_EXPECT=@v (NULL: unset). */
 static int does_of(const char *v)
@@ -67,7 +69,7 @@ static int does_of(const char *v)
 
 int main(int argc, char **argv)
 {
-	char *wq, *ev, *wq_other, *ev_other, *junk, msg[256];
+	char *wq, *ev, *wq_other, *ev_other, *ev_hb, *junk, msg[256];
 	struct dio_counts c;
 	int ret;
 
@@ -79,8 +81,9 @@ int main(int argc, char **argv)
 	ev = sample(argv[1], "iomap.hist");
 	wq_other = sample(argv[1], "workqueue-other.hist");
 	ev_other = sample(argv[1], "iomap-other.hist");
+	ev_hb = sample(argv[1], "iomap-handback.hist");
 	junk = sample(argv[1], "not-a-hist.txt");
-	printf("TAP version 13\n1..22\n");
+	printf("TAP version 13\n1..27\n");
 
 	memset(&c, 0, sizeof(c));
 	ret = dio_hist_count_work(wq, &c);
@@ -109,6 +112,23 @@ int main(int argc, char **argv)
 	check(!ret && c.ctx[DIO_CTX_TASK] == 0 && c.ctx[DIO_CTX_IRQ] == 4 &&
 	      c.ctx[DIO_CTX_WORKQUEUE] == 2, "iomap_other_inodes_ignored", msg);
 	check(c.nowait_retries == 3 && !c.error, "iomap_eagain_apart", msg);
+
+	memset(&c, 0, sizeof(c));
+	ret = dio_hist_count_event(ev_hb, 131, &c);
+	dio_counts_describe(&c, msg, sizeof(msg));
+	check(!ret && c.ctx[DIO_CTX_TASK] == 2 &&
+	      c.ctx[DIO_CTX_ISSUER] == 9 && c.ctx[DIO_CTX_TAKEN_BACK] == 5 &&
+	      !c.ctx[DIO_CTX_WORKQUEUE] && !c.ctx[DIO_CTX_IRQ],
+	      "iomap_handback_contexts", msg);
+	c.have_event = true;
+	c.have_handback = true;
+	check(!judge(&c, DIO_EXPECT_TASK_CONTEXT, false, PATCHED_MAIN, 16),
+	      "judge_handback_counted_passes", "rejected");
+	check(judge(&c, DIO_EXPECT_TASK_CONTEXT, false, PATCHED_61, 16),
+	      "judge_undeclared_handback_fails", "accepted");
+	c.have_handback = false;
+	check(judge(&c, DIO_EXPECT_TASK_CONTEXT, false, PATCHED_MAIN, 16),
+	      "judge_missing_handback_fails", "accepted");
 
 	memset(&c, 0, sizeof(c));
 	check(dio_hist_count_work(junk, &c) == -EPROTO, "workqueue_not_a_hist",
@@ -162,6 +182,9 @@ int main(int argc, char **argv)
 	check(does_of("ctx_event,irq_writes") ==
 	      (DIO_DOES_CTX_EVENT | DIO_DOES_IRQ_WRITES), "expect_words", "");
 	check(does_of("none") == 0, "expect_none", "");
+	check(does_of("caller_comp handback_ctx") ==
+	      (DIO_DOES_CALLER_COMP | DIO_DOES_HANDBACK_CTX),
+	      "expect_handback_word", "");
 	check(does_of("irq_writes bogus") == -1, "expect_unknown_word", "");
 	check(does_of(NULL) == -1, "expect_unset", "");
 
@@ -169,6 +192,7 @@ int main(int argc, char **argv)
 	free(ev);
 	free(wq_other);
 	free(ev_other);
+	free(ev_hb);
 	free(junk);
 	return failed ? 1 : 0;
 }

@@ -53,6 +53,7 @@ int dio_env_does(void)
 		{ "ctx_event",	 DIO_DOES_CTX_EVENT },
 		{ "irq_writes",	 DIO_DOES_IRQ_WRITES },
 		{ "caller_comp", DIO_DOES_CALLER_COMP },
+		{ "handback_ctx", DIO_DOES_HANDBACK_CTX },
 	};
 	const char *v = dio_getenv("DIO_TEST_EXPECT");
 	char buf[128], *w, *save;

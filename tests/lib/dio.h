@@ -52,6 +52,12 @@ enum dio_does {
 	DIO_DOES_IRQ_WRITES	= 1 << 1,
 	/* "caller_comp": io_uring's issuer runs task-context completions */
 	DIO_DOES_CALLER_COMP	= 1 << 2,
+	/*
+	 * "handback_ctx": the event's ctx also names completions run by the
+	 * issuer they were handed to ("issuer") and by a task that took them
+	 * back in inode_dio_wait() ("taken_back")
+	 */
+	DIO_DOES_HANDBACK_CTX	= 1 << 3,
 };
 
 /*

@@ -29,19 +29,29 @@
 #define WQ_TRIGGER	"hist:keys=function.sym:vals=hitcount"
 #define IOMAP_TRIGGER	"hist:keys=ino,ctx,error:vals=hitcount"
 
+/* Does the iomap_dio_complete format hold @s? */
+static bool dio_format_has(const char *s)
+{
+	char *text;
+	bool found;
+
+	if (dio_ctl_read_all(IOMAP_EVENT "/format", &text))
+		return false;
+	found = strstr(text, s) != NULL;
+	free(text);
+	return found;
+}
+
 bool dio_trace_have_event(void)
 {
-	char line[256];
-	bool found = false;
-	FILE *f = fopen(IOMAP_EVENT "/format", "r");
-
 	/* Mainline's event before the series has no ctx field. */
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, "field:int ctx;") != NULL;
-	fclose(f);
-	return found;
+	return dio_format_has("field:int ctx;");
+}
+
+bool dio_trace_have_handback(void)
+{
+	/* The print format names every value of ctx. */
+	return dio_trace_have_event() && dio_format_has("\"taken_back\"");
 }
 
 /* Remove @trigger from @event; -ENOENT when it was not armed. */
@@ -282,6 +292,7 @@ int dio_trace_stop(struct dio_trace *t, struct dio_counts *c)
 		if (!ret)
 			ret = r;
 		c->have_event = !r;
+		c->have_handback = !r && dio_trace_have_handback();
 	}
 	dio_trace_disarm(t);
 	return ret;
@@ -294,14 +305,18 @@ void dio_counts_describe(const struct dio_counts *c, char *buf, size_t len)
 			 (unsigned long long)c->dio_work);
 		return;
 	}
-	snprintf(buf, len, "dio workqueue items %llu; this file: task %llu, workqueue %llu, irq %llu; with an error: %llu/%llu/%llu (error %d); NOWAIT retries %llu",
+	snprintf(buf, len, "dio workqueue items %llu; this file: task %llu, workqueue %llu, irq %llu, issuer %llu, taken_back %llu; with an error: %llu/%llu/%llu/%llu/%llu (error %d); NOWAIT retries %llu",
 		 (unsigned long long)c->dio_work,
 		 (unsigned long long)c->ctx[DIO_CTX_TASK],
 		 (unsigned long long)c->ctx[DIO_CTX_WORKQUEUE],
 		 (unsigned long long)c->ctx[DIO_CTX_IRQ],
+		 (unsigned long long)c->ctx[DIO_CTX_ISSUER],
+		 (unsigned long long)c->ctx[DIO_CTX_TAKEN_BACK],
 		 (unsigned long long)c->err_ctx[DIO_CTX_TASK],
 		 (unsigned long long)c->err_ctx[DIO_CTX_WORKQUEUE],
-		 (unsigned long long)c->err_ctx[DIO_CTX_IRQ], c->error,
+		 (unsigned long long)c->err_ctx[DIO_CTX_IRQ],
+		 (unsigned long long)c->err_ctx[DIO_CTX_ISSUER],
+		 (unsigned long long)c->err_ctx[DIO_CTX_TAKEN_BACK], c->error,
 		 (unsigned long long)c->nowait_retries);
 }
 
@@ -323,6 +338,7 @@ int dio_counts_declared(const struct dio_counts *c, int does, char *why,
 			size_t len)
 {
 	bool event = does >= 0 && (does & DIO_DOES_CTX_EVENT);
+	bool handback = does >= 0 && (does & DIO_DOES_HANDBACK_CTX);
 
 	snprintf(why, len, "ok");
 	if (does < 0)
@@ -332,6 +348,10 @@ int dio_counts_declared(const struct dio_counts *c, int does, char *why,
 		return dio_fail(why, len, "this kernel should have the iomap_dio_complete event with its ctx field (ctx_event), but it has not (or its histogram could not be read)");
 	if (!event && c->have_event)
 		return dio_fail(why, len, "this kernel has the iomap_dio_complete ctx field, but its stack does not declare ctx_event");
+	if (handback && !c->have_handback)
+		return dio_fail(why, len, "this kernel's iomap_dio_complete ctx should name issuer and taken_back completions (handback_ctx), but it does not");
+	if (!handback && c->have_handback)
+		return dio_fail(why, len, "this kernel's iomap_dio_complete ctx names issuer and taken_back completions, but its stack does not declare handback_ctx");
 	return 0;
 }
 
@@ -341,7 +361,8 @@ int dio_counts_check(const struct dio_counts *c, enum dio_expect e,
 {
 	const uint64_t *ctx = c->ctx;
 	uint64_t total = ctx[DIO_CTX_TASK] + ctx[DIO_CTX_WORKQUEUE] +
-			 ctx[DIO_CTX_IRQ];
+			 ctx[DIO_CTX_IRQ] + ctx[DIO_CTX_ISSUER] +
+			 ctx[DIO_CTX_TAKEN_BACK];
 	bool event = does >= 0 && (does & DIO_DOES_CTX_EVENT);
 	bool irq_writes = does >= 0 && (does & DIO_DOES_IRQ_WRITES);
 

@@ -33,6 +33,8 @@ enum dio_ctx {
 	DIO_CTX_TASK,		/* the issuer, e.g. its own last reference */
 	DIO_CTX_WORKQUEUE,	/* s_dio_done_wq */
 	DIO_CTX_IRQ,		/* straight from the bio end_io */
+	DIO_CTX_ISSUER,		/* handed to the issuer, run by its task_work */
+	DIO_CTX_TAKEN_BACK,	/* handed to the issuer, run by inode_dio_wait() */
 	DIO_CTX_NR,
 };
 
@@ -41,6 +43,8 @@ struct dio_counts {
 	uint64_t dio_work;
 	/* The ctx counters below were collected (the event exists). */
 	bool have_event;
+	/* The event names the issuer and taken_back contexts. */
+	bool have_handback;
 	/* iomap_dio_complete per ctx, for the traced inode. */
 	uint64_t ctx[DIO_CTX_NR];
 	/* ... of those, completions with a nonzero error. */
@@ -63,6 +67,9 @@ struct dio_trace {
 
 /* Does this kernel have the iomap:iomap_dio_complete event? */
 bool dio_trace_have_event(void);
+
+/* Does its ctx field name the issuer and taken_back contexts? */
+bool dio_trace_have_handback(void);
 
 /*
  * Arm the counters for inode @ino: the workqueue histogram always, the
@@ -148,8 +155,9 @@ enum dio_expect {
 /*
  * Does @c match what a kernel that does @does (enum dio_does bits,
  * dio_env_does()) must show: the iomap_dio_complete ctx field counted if
- * and only if ctx_event is declared, and @does known?  Returns 0 when it
- * does, else 1 with the reason in @why.
+ * and only if ctx_event is declared, its issuer and taken_back values if
+ * and only if handback_ctx is, and @does known?  Returns 0 when it does,
+ * else 1 with the reason in @why.
  */
 int dio_counts_declared(const struct dio_counts *c, int does, char *why,
 			size_t len);
