@@ -48,10 +48,14 @@ bool dio_trace_have_event(void)
 	return dio_format_has("field:int ctx;");
 }
 
-bool dio_trace_have_handback(void)
+/*
+ * Does the ctx field name the issuer and taken_back contexts?  Only asked
+ * once the event's histogram was read, so the event exists; its print
+ * format names every value of ctx.
+ */
+static bool dio_trace_have_handback(void)
 {
-	/* The print format names every value of ctx. */
-	return dio_trace_have_event() && dio_format_has("\"taken_back\"");
+	return dio_format_has("\"taken_back\"");
 }
 
 /* Remove @trigger from @event; -ENOENT when it was not armed. */

@@ -68,9 +68,6 @@ struct dio_trace {
 /* Does this kernel have the iomap:iomap_dio_complete event? */
 bool dio_trace_have_event(void);
 
-/* Does its ctx field name the issuer and taken_back contexts? */
-bool dio_trace_have_handback(void);
-
 /*
  * Arm the counters for inode @ino: the workqueue histogram always, the
  * iomap one when the event exists.  A copy of the same trigger left by an
