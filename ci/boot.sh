@@ -1,7 +1,8 @@
 #!/bin/bash
 # Stage "boot": boot KERNEL (config SET) in QEMU with the guest initramfs,
-# one vCPU, an NVMe and a virtio-blk disk on fresh raw images, KVM when
-# /dev/kvm is usable and TCG otherwise. The console goes to console.log, the
+# one vCPU, an NVMe and a virtio-blk disk on fresh raw images (and the
+# guest's own null_blk disk, "nullb"), KVM when /dev/kvm is usable and TCG
+# otherwise. The console goes to console.log, the
 # guest's results (second serial port) to results.raw. A watchdog kills a
 # guest that does not exit in time and fails the stage.
 # Usage: boot.sh KERNEL SET [SELFTEST]   (SELFTEST: fail|hang, see guest-init)
@@ -21,7 +22,7 @@ kernel=$1 set=$2 selftest=${3:-}
 KIMG=$(objdir "$kernel" "$set")/arch/x86/boot/bzImage
 INITRD=${DIO_INITRD:-$SBUILD/guest/initramfs.cpio}
 OUT=${DIO_OUT:-$(resultdir "$kernel" "$set" "$selftest")}
-DEVS=${DIO_DEVS:-nvme,virtio-blk}
+DEVS=${DIO_DEVS:-nvme,virtio-blk,nullb}
 FSS=${DIO_FS:-ext4,xfs}
 TIMEOUT=${DIO_GUEST_TIMEOUT:-1800}
 
@@ -96,7 +97,7 @@ if [ "$accel" = tcg ] && [[ " ${QEMU_OPTS[*]} " == *" -icount "* ]] && [[ ",$DEV
 	cpu=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status | tr ',-' '\n\n' | tail -n1)
 	PIN=(taskset -c "$cpu")
 fi
-printf 'boot_kernel=%s\naccel=%s\nboot_devs=%s\nboot_fs=%s\nhost_cpu=%s\nqemu_opts=%s\n' "$kernel" "$accel" "$DEVS" "$FSS" "${cpu:-any}" "${QEMU_OPTS[*]}" >"$OUT/boot.env"
+printf 'boot_kernel=%s\naccel=%s\nboot_devs=%s\nboot_fs=%s\nnullb_tests=%s\nhost_cpu=%s\nqemu_opts=%s\n' "$kernel" "$accel" "$DEVS" "$FSS" "$NULLB_TESTS" "${cpu:-any}" "${QEMU_OPTS[*]}" >"$OUT/boot.env"
 log "booting $kernel/$set${selftest:+ (harness self-test: $selftest)}: accelerator ${accel^^} ($why), devices $DEVS, filesystems $FSS, watchdog ${TIMEOUT}s${cpu:+, QEMU on host CPU $cpu}"
 
 start=$SECONDS
@@ -104,7 +105,7 @@ rc=0
 timeout -s KILL "$TIMEOUT" "${PIN[@]}" qemu-system-x86_64 "${ACCEL[@]}" -M q35 -smp "$SMP" -m 2G \
 	-nodefaults -display none -no-reboot \
 	-kernel "$KIMG" -initrd "$INITRD" \
-	-append "console=ttyS0 panic=-1${SMP_APPEND} dio.kernel=$kernel dio.stack=$STACK dio.expect=${EXPECT// /,} dio.devs=$DEVS dio.fs=$FSS${selftest:+ dio.selftest=$selftest}${DIO_TESTS:+ dio.tests=$DIO_TESTS}${DIO_RACE_ITERS:+ dio.race_iters=$DIO_RACE_ITERS}${DIO_APPEND:+ $DIO_APPEND}" \
+	-append "console=ttyS0 panic=-1${SMP_APPEND} dio.kernel=$kernel dio.stack=$STACK dio.expect=${EXPECT// /,} dio.devs=$DEVS dio.fs=$FSS null_blk.nr_devices=0 dio.nullb_tests=$NULLB_TESTS dio.nullb_delay_ns=$NULLB_DELAY_NS${selftest:+ dio.selftest=$selftest}${DIO_TESTS:+ dio.tests=$DIO_TESTS}${DIO_RACE_ITERS:+ dio.race_iters=$DIO_RACE_ITERS}${DIO_APPEND:+ $DIO_APPEND}" \
 	-serial "file:$OUT/console.log" -serial "file:$OUT/results.raw" \
 	-drive "file=$IMG/nvme.img,if=none,id=nvm,format=raw,cache=writeback,aio=threads" \
 	-device nvme,drive=nvm,serial=dio-nvme \

@@ -49,6 +49,8 @@ for dev in ${boot_devs//,/ }; do
 		run=$dev.$fs
 		[ -f "$TAP/$run.end" ] || check FAIL "harness.$kernel.$run.complete # run $dev/$fs did not complete"
 		for t in "${TESTS[@]}"; do
+			# The nullb disk runs only the tests named for it.
+			[ "$dev" != nullb ] || [[ ",${nullb_tests:-}," == *",$t,"* ]] || continue
 			f=$TAP/$run.$t.tap
 			name="harness.$kernel.$run.$t"
 			if [ ! -f "$TAP/$run.$t.rc" ]; then

@@ -5,7 +5,8 @@
 # (ci/collect.sh) checks; the console (ttyS0) keeps the kernel log clean of them.
 #
 # Command line: dio.kernel=NAME dio.stack=STACK dio.expect=WORD,WORD
-#               dio.devs=nvme,virtio-blk dio.fs=ext4,xfs
+#               dio.devs=nvme,virtio-blk,nullb dio.fs=ext4,xfs
+#               dio.nullb_tests=NAME,NAME dio.nullb_delay_ns=N (see nullb())
 #               [dio.selftest=fail|hang] [dio.tests=NAME,NAME (default: all)]
 #               [dio.race_iters=N]
 #               [dio.mode=bench ...]: run the benchmark (/bench/guest-bench.sh,
@@ -63,10 +64,39 @@ if [ "$(arg mode)" = liburing ]; then
 	finish
 fi
 
+# The "nullb" disk: memory-backed null_blk whose requests complete from a
+# timer dio.nullb_delay_ns after they were queued (irqmode=2), so every bio
+# completes long after its submitter returned, whatever the emulator's
+# timing. Only the tests named in dio.nullb_tests run on it; they learn the
+# delay from DIO_TEST_COMPLETION_DELAY_NS. Prints the device node.
+nullb() {
+	d=/sys/kernel/config/nullb/dio
+	if [ ! -d $d ]; then
+		mount -t configfs configfs /sys/kernel/config &&
+		mkdir $d &&
+		echo 512 >$d/size &&
+		echo 4096 >$d/blocksize &&
+		echo 1 >$d/memory_backed &&
+		echo 2 >$d/irqmode &&
+		echo "$(arg nullb_delay_ns)" >$d/completion_nsec &&
+		echo 1 >$d/power || return 1
+	fi
+	# Named after the configfs item on 7.2, nullbN on 6.1.
+	for b in /dev/dio "/dev/nullb$(cat $d/index)"; do
+		[ -b "$b" ] && echo "$b" && return 0
+	done
+	return 1
+}
+
 for dev in $(arg devs | tr ',' ' '); do
+	only='' delay=''
 	case $dev in
 	nvme) blk=/dev/nvme0n1 ;;
 	virtio-blk) blk=/dev/vda ;;
+	nullb)
+		blk=$(nullb) || { say "# dio-error null_blk setup failed"; continue; }
+		only=$(arg nullb_tests) delay=$(arg nullb_delay_ns)
+		;;
 	*) say "# dio-error unknown device $dev"; finish ;;
 	esac
 	for fs in $(arg fs | tr ',' ' '); do
@@ -80,14 +110,15 @@ for dev in $(arg devs | tr ',' ' '); do
 		esac >/tmp/mkfs.log 2>&1 || { say "# dio-error mkfs.$fs $blk: $(tail -n1 /tmp/mkfs.log)"; continue; }
 		mount -t "$fs" "$blk" /mnt || { say "# dio-error mount $fs $blk"; continue; }
 		for t in /tests/*; do
-			case ",${TESTS:-$(basename "$t")}," in
-			*",$(basename "$t"),"*) ;;
+			case ",${TESTS:-$(basename "$t")},:,${only:-$(basename "$t")}," in
+			*",$(basename "$t"),"*:*",$(basename "$t"),"*) ;;
 			*) continue ;;
 			esac
 			say "# dio-test $(basename "$t")"
 			t0=$(cut -d' ' -f1 /proc/uptime)
 			DIO_TEST_DIR=/mnt DIO_TEST_DEV=$blk DIO_TEST_FS=$fs \
 			DIO_TEST_EXPECT=$EXPECT DIO_RACE_ITERS=$RACE_ITERS \
+			DIO_TEST_COMPLETION_DELAY_NS=$delay \
 			"$t" >&3 2>&1
 			rc=$?
 			# Wall time per test binary, for the timing budget.

@@ -29,6 +29,12 @@ log() {
 	printf '[%s] %s\n' "$STAGE" "$*"
 }
 
+# The guest tests that also run on the "nullb" disk (ci/guest-init.sh),
+# whose every request completes NULLB_DELAY_NS after it was queued: those
+# whose checks need every write to complete after its submitter returned.
+NULLB_TESTS=dio_caller_comp,dio_caller_deadlock
+NULLB_DELAY_NS=50000000
+
 # The two kernels every run builds and boots.
 KERNELS=(baseline patched)
 
@@ -54,8 +60,9 @@ checkout_kernel() {
 	baseline) git -C "$SRC" checkout -q base ;;
 	patched) git -C "$SRC" checkout -q patched ;;
 	naive) git -C "$SRC" checkout -q naive ;; # made by ci/naive.sh
+	mutant) git -C "$SRC" checkout -q mutant ;; # made by ci/mutants.sh
 	bisect) ;; # ci/bisect-check.sh checks out each commit itself
-	*) die "unknown kernel '$1' (baseline, patched or naive)" ;;
+	*) die "unknown kernel '$1' (baseline, patched, naive or mutant)" ;;
 	esac
 }
 

@@ -289,7 +289,7 @@ TEST_F_TIMEOUT(dio_punt, dsync, DIO_TEST_TIMEOUT)
 				 DIO_EXPECT_WRITE_INLINE, true, 0);
 	else
 		punt_write_check(_metadata, self, variant, QD,
-				 DIO_EXPECT_TASK_CONTEXT, false, 0);
+				 DIO_EXPECT_SYNC_WORK, false, 0);
 }
 
 /*
@@ -300,7 +300,7 @@ TEST_F_TIMEOUT(dio_punt, osync, DIO_TEST_TIMEOUT)
 {
 	punt_open(_metadata, self, O_SYNC, 0);
 	punt_write_check(_metadata, self, variant, QD,
-			 DIO_EXPECT_TASK_CONTEXT, false, 0);
+			 DIO_EXPECT_SYNC_WORK, false, 0);
 }
 
 /*

@@ -126,9 +126,17 @@ int main(int argc, char **argv)
 	      "judge_handback_counted_passes", "rejected");
 	check(judge(&c, DIO_EXPECT_TASK_CONTEXT, false, PATCHED_61, 16),
 	      "judge_undeclared_handback_fails", "accepted");
+	check(judge(&c, DIO_EXPECT_SYNC_WORK, false, PATCHED_MAIN, 16),
+	      "judge_sync_work_handed_back_fails", "accepted");
 	c.have_handback = false;
 	check(judge(&c, DIO_EXPECT_TASK_CONTEXT, false, PATCHED_MAIN, 16),
 	      "judge_missing_handback_fails", "accepted");
+	c.have_handback = true;
+	c.ctx[DIO_CTX_WORKQUEUE] = c.dio_work =
+		c.ctx[DIO_CTX_ISSUER] + c.ctx[DIO_CTX_TAKEN_BACK];
+	c.ctx[DIO_CTX_ISSUER] = c.ctx[DIO_CTX_TAKEN_BACK] = 0;
+	check(!judge(&c, DIO_EXPECT_SYNC_WORK, false, PATCHED_MAIN, 16),
+	      "judge_sync_work_on_workqueue_passes", "rejected");
 
 	memset(&c, 0, sizeof(c));
 	check(dio_hist_count_work(junk, &c) == -EPROTO, "workqueue_not_a_hist",

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <libaio.h>
 #include <liburing.h>
 
@@ -42,6 +45,13 @@ const char *dio_env_fs(void)
 const char *dio_env_dev(void)
 {
 	return dio_getenv("DIO_TEST_DEV");
+}
+
+uint64_t dio_env_completion_delay_ns(void)
+{
+	const char *v = dio_getenv("DIO_TEST_COMPLETION_DELAY_NS");
+
+	return v ? strtoull(v, NULL, 10) : 0;
 }
 
 int dio_env_does(void)
@@ -338,6 +348,29 @@ static int dio_pio_full(int fd, bool write, void *buf, size_t len, off_t off)
 		off += n;
 		len -= n;
 	}
+	return 0;
+}
+
+int dio_range_unwritten(int fd, off_t off, size_t len)
+{
+	struct {
+		struct fiemap fm;
+		struct fiemap_extent ext[32];
+	} m;
+	unsigned int i;
+
+	memset(&m, 0, sizeof(m));
+	m.fm.fm_start = off;
+	m.fm.fm_length = len;
+	m.fm.fm_flags = FIEMAP_FLAG_SYNC;
+	m.fm.fm_extent_count = 32;
+	if (ioctl(fd, FS_IOC_FIEMAP, &m.fm))
+		return -errno;
+	if (!m.fm.fm_mapped_extents)
+		return -ENODATA;
+	for (i = 0; i < m.fm.fm_mapped_extents; i++)
+		if (m.fm.fm_extents[i].fe_flags & FIEMAP_EXTENT_UNWRITTEN)
+			return 1;
 	return 0;
 }
 

@@ -40,6 +40,14 @@ const char *dio_env_fs(void);
 const char *dio_env_dev(void);
 
 /*
+ * DIO_TEST_COMPLETION_DELAY_NS: on a disk whose every request completes that
+ * long after it was queued (the guest's null_blk disk), so that no bio
+ * completes before its submitting syscall returns; 0 on any other disk,
+ * where that is up to the device's timing.
+ */
+uint64_t dio_env_completion_delay_ns(void);
+
+/*
  * What the kernel under test does, as its stack declares it for each kernel
  * (ci/stacks/STACK.env: EXPECT_BASELINE, EXPECT_PATCHED): the words of
  * DIO_TEST_EXPECT.  Tests assert what a kernel must do from these, not from
@@ -174,6 +182,13 @@ int dio_file_path(char *buf, size_t len, const char *dir, const char *name);
  * FIXTURE_SETUP skips FIXTURE_TEARDOWN, so setup must not leak on error.
  */
 int dio_file_prepare(const char *path, uint64_t nblocks, uint64_t seed);
+
+/*
+ * Does FIEMAP (with FIEMAP_FLAG_SYNC) report any part of [@off, @off + @len)
+ * of @fd as unwritten?  1 if so, 0 if not, -ENODATA when nothing is mapped
+ * there, or -errno.
+ */
+int dio_range_unwritten(int fd, off_t off, size_t len);
 
 /* fsync (when @sync) and drop @fd's file from the page cache: 0 or -errno. */
 int dio_drop_cache(int fd, bool sync);

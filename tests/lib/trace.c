@@ -15,6 +15,7 @@
 #define TRACEFS		"/sys/kernel/tracing"
 #define WQ_EVENT	TRACEFS "/events/workqueue/workqueue_execute_start"
 #define IOMAP_EVENT	TRACEFS "/events/iomap/iomap_dio_complete"
+#define QUEUED_EVENT	TRACEFS "/events/iomap/iomap_dio_rw_queued"
 
 /* The work function of an iomap dio completion punted to s_dio_done_wq. */
 #define DIO_WORK_FN	"iomap_dio_complete_work"
@@ -28,6 +29,7 @@
  */
 #define WQ_TRIGGER	"hist:keys=function.sym:vals=hitcount"
 #define IOMAP_TRIGGER	"hist:keys=ino,ctx,error:vals=hitcount"
+#define QUEUED_TRIGGER	"hist:keys=ino:vals=hitcount"
 
 /* Does the iomap_dio_complete format hold @s? */
 static bool dio_format_has(const char *s)
@@ -302,6 +304,53 @@ int dio_trace_stop(struct dio_trace *t, struct dio_counts *c)
 	return ret;
 }
 
+int dio_queued_start(void)
+{
+	if (access(QUEUED_EVENT, F_OK))
+		return -ENOENT;
+	/* A stale copy from a killed test; failing to find one is fine. */
+	dio_trigger_remove(QUEUED_EVENT, QUEUED_TRIGGER);
+	return dio_trigger_add(QUEUED_EVENT, QUEUED_TRIGGER);
+}
+
+struct dio_queued_arg {
+	uint64_t ino;
+	uint64_t n;
+};
+
+static int dio_count_queued(const char *line, unsigned long long hits,
+			    void *arg)
+{
+	struct dio_queued_arg *a = arg;
+	unsigned long long ino;
+
+	if (!dio_hist_key(line, "ino", &ino))
+		return -EPROTO;
+	if (ino == a->ino)
+		a->n += hits;
+	return 0;
+}
+
+static int dio_read_queued(const char *text, void *arg)
+{
+	return dio_hist_parse(text, dio_count_queued, arg);
+}
+
+int dio_queued_count(uint64_t ino, uint64_t *n)
+{
+	struct dio_queued_arg a = { .ino = ino };
+	int ret;
+
+	ret = dio_hist_read(QUEUED_EVENT, dio_read_queued, &a);
+	*n = a.n;
+	return ret;
+}
+
+void dio_queued_stop(void)
+{
+	dio_trigger_remove(QUEUED_EVENT, QUEUED_TRIGGER);
+}
+
 void dio_counts_describe(const struct dio_counts *c, char *buf, size_t len)
 {
 	if (!c->have_event) {
@@ -394,6 +443,12 @@ int dio_counts_check(const struct dio_counts *c, enum dio_expect e,
 	}
 
 	switch (e) {
+	case DIO_EXPECT_SYNC_WORK:
+		if (ctx[DIO_CTX_ISSUER] + ctx[DIO_CTX_TAKEN_BACK])
+			return dio_fail(why, len, "%llu completions were handed to the issuer: a write that syncs at completion must not be",
+					(unsigned long long)(ctx[DIO_CTX_ISSUER] +
+							     ctx[DIO_CTX_TAKEN_BACK]));
+		/* fall through */
 	case DIO_EXPECT_TASK_CONTEXT:
 		if (ctx[DIO_CTX_IRQ])
 			return dio_fail(why, len, "%llu completions ran in irq context: this write needs task context",

@@ -100,6 +100,16 @@ int dio_hist_count_event(const char *text, uint64_t ino,
 /* Disarm without reading; safe to call again, for teardown. */
 void dio_trace_disarm(struct dio_trace *t);
 
+/*
+ * Count iomap_dio_rw_queued events, async dios whose submitter returned
+ * with the I/O still in flight, from dio_queued_start() (-ENOENT on a
+ * kernel without the event: 6.1) to dio_queued_stop(); dio_queued_count()
+ * reads those of inode @ino so far.
+ */
+int dio_queued_start(void);
+int dio_queued_count(uint64_t ino, uint64_t *n);
+void dio_queued_stop(void);
+
 /* "dio_work N, task N, workqueue N, irq N, errors N/N/N": for a TH_LOG. */
 void dio_counts_describe(const struct dio_counts *c, char *buf, size_t len);
 
@@ -147,6 +157,13 @@ enum dio_expect {
 	 * (seen with ctx_event).
 	 */
 	DIO_EXPECT_READ_INLINE,
+	/*
+	 * A write that must sync at completion (O_SYNC, or O_DSYNC without
+	 * FUA to a volatile cache): as DIO_EXPECT_TASK_CONTEXT, and never
+	 * handed to the issuer (handback_ctx), whose later completions the
+	 * sync would hold up.
+	 */
+	DIO_EXPECT_SYNC_WORK,
 };
 
 /*
