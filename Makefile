@@ -9,6 +9,8 @@
 #   make bisect-check   every prefix of the series builds
 #   make check-naive    the deadlock tests fail on the naive caller-completion
 #                       design (series + tests/naive/STACK/), as they must
+#   make check-mutants  each mutant of the series (tests/mutants/STACK/, one
+#                       rule broken) is killed by the tests that guard it
 #   make check-cold     .ci/run on a fresh clone with empty caches, timed
 #   make check-warm     the same with this machine's caches
 SHELL := /bin/bash
@@ -21,7 +23,7 @@ OTHER := $(if $(filter mainline,$(SERIES)),6.1.y,mainline)
 .PHONY: bench bisect-check check deps series-lint host-tests base tree checkpatch \
 	review-selftest kernels kernel-baseline kernel-patched guest boot \
 	boot-baseline boot-patched selftest liburing liburing-baseline \
-	liburing-patched liburing-compare report check-liburing check-naive \
+	liburing-patched liburing-compare report check-liburing check-naive check-mutants \
 	check-cold check-warm clean distclean
 
 KERNELS := baseline patched
@@ -159,6 +161,12 @@ bisect-check: deps base tree
 # Not part of check: ~10 minutes, the naive guest deadlocks by design.
 check-naive: deps base tree guest
 	ci/naive.sh
+
+# Every mutant in tests/mutants/STACK/ (the series with one rule broken)
+# built, booted with the tests its trailers name, and killed by them;
+# MUTANTS="NAME ..." runs only those whose file names contain a NAME.
+check-mutants: deps base tree guest kernel-patched
+	ci/mutants.sh $(MUTANTS)
 
 # .ci/run on a fresh clone of HEAD in a scratch directory, with empty caches
 # (cold: the base tarball, liburing's source and ccache start empty) or this

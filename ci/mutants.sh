@@ -1,0 +1,101 @@
+#!/bin/bash
+# Stage "mutants": show that the guest tests guard every rule of the series.
+# Each tests/mutants/STACK/*.patch breaks one rule on top of the series; its
+# trailers name the guest tests that must catch it and where (Mutant-Tests,
+# Mutant-Devs, Mutant-FS). First the patched kernel boots with all of those
+# tests, disks and filesystems together and must pass them. Then, for each
+# mutant, the series plus that patch is built (branch "mutant", in one
+# object directory for all of them: after the first, only the files that
+# two mutants change rebuild) and
+# booted with its tests; it is killed when one of them fails, the guest does
+# not finish (a hang, ended by the watchdog) or the kernel log has a splat.
+# Passes when every mutant is killed. A table of mutant, rule, verdict and
+# killer goes to build/STACK/mutants/table.txt.
+# Usage: mutants.sh [NAME...]   (only the mutants whose file names contain NAME)
+# Not part of `make check`: a build and a boot per mutant.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+OUT=$SBUILD/mutants
+git_identity
+git -C "$SRC" rev-parse -q --verify patched >/dev/null || die "no patched branch in $SRC: run ci/tree.sh first"
+[ -f "$(objdir patched test)/arch/x86/boot/bzImage" ] || die "no patched test kernel: run make kernel-patched first"
+muts=()
+for m in "$TOP/tests/mutants/$STACK"/*.patch; do
+	[ -f "$m" ] || die "no mutants for the $STACK stack in tests/mutants/$STACK/"
+	want=$#
+	for n in "$@"; do [[ $(basename "$m") != *"$n"* ]] || want=0; done
+	[ "$want" -ne 0 ] || muts+=("$m")
+done
+[ "${#muts[@]}" -gt 0 ] || die "no mutant in tests/mutants/$STACK/ matches: $*"
+
+# The value of trailer $1 in mutant $2 (one line, as the patch states it).
+trailer() {
+	local v
+	v=$(sed -n "s/^$1: *//p" "$2" | head -n1)
+	[ -n "$v" ] || die "$(basename "$2") has no $1: trailer"
+	echo "$v"
+}
+
+# Comma lists joined without duplicates.
+union() {
+	tr ',' '\n' | sed '/^$/d' | sort -u | paste -sd,
+}
+
+# Boot KERNEL with tests $2 on disks $3 and filesystems $4 into $OUT/$5;
+# print the verdict: "pass", or "killed: WHY" (the failed results, a hang,
+# a splat).
+verdict() {
+	local dir=$OUT/$5 failed
+	rm -rf "$dir"
+	DIO_DEVS=$3 DIO_FS=$4 DIO_TESTS=$2 DIO_OUT=$dir \
+		DIO_GUEST_TIMEOUT=${DIO_GUEST_TIMEOUT:-900} \
+		"$TOP/ci/boot.sh" "$1" test >"$dir.log" 2>&1 || true
+	failed=$(tr -d '\r' <"$dir/results.raw" 2>/dev/null | sed -n 's/^not ok [0-9]* //p' | paste -sd' ')
+	if [ -n "$failed" ]; then
+		echo "killed: $failed"
+	elif ! tr -d '\r' <"$dir/results.raw" 2>/dev/null | grep -q '^# dio-guest-done'; then
+		echo "killed: the guest did not finish (hang; $(tail -n1 "$dir.log"))"
+	elif ! "$TOP/ci/scan-splats.sh" "$dir/console.log" >/dev/null; then
+		echo "killed: kernel splat in $dir/console.log"
+	elif ! tr -d '\r' <"$dir/results.raw" | grep -q '^ok '; then
+		echo "killed: no test result at all"
+	else
+		echo pass
+	fi
+}
+
+mkdir -p "$OUT"
+tests='' devs='' fss=''
+for m in "${muts[@]}"; do
+	tests+=,$(trailer Mutant-Tests "$m") devs+=,$(trailer Mutant-Devs "$m") fss+=,$(trailer Mutant-FS "$m")
+done
+tests=$(union <<<"$tests") devs=$(union <<<"$devs") fss=$(union <<<"$fss")
+log "control: the patched kernel with $tests on $devs, $fss"
+v=$(verdict patched "$tests" "$devs" "$fss" control)
+[ "$v" = pass ] || die "the patched kernel itself fails the mutants' tests ($v): see $OUT/control/"
+
+git -C "$SRC" checkout -q -f -B mutant patched
+[ -f "$(objdir mutant test)/.config" ] || "$TOP/ci/config.sh" mutant test
+table=$OUT/table.txt
+printf '%-32s %-8s %s\n' mutant verdict "rule / killer" >"$table"
+survivors=()
+for m in "${muts[@]}"; do
+	name=$(basename "$m" .patch)
+	git -C "$SRC" checkout -q -f -B mutant patched
+	git -C "$SRC" am -q "$m" >"$OUT/$name.am.log" 2>&1 ||
+		{ git -C "$SRC" am --abort || true; die "$name does not apply on patched: see $OUT/$name.am.log"; }
+	"$TOP/ci/build.sh" mutant test
+	start=$SECONDS
+	v=$(verdict mutant "$(trailer Mutant-Tests "$m")" "$(trailer Mutant-Devs "$m")" "$(trailer Mutant-FS "$m")" "$name")
+	rule=$(awk '/^Subject:/ { s = $0; while ((getline l) > 0 && l ~ /^ /) s = s l; sub(/^Subject: \[PATCH[^]]*\] mutant: /, "", s); print s; exit }' "$m")
+	log "$name: $v ($((SECONDS - start)) s boot)"
+	case $v in
+	pass) survivors+=("$name"); printf '%-32s %-8s %s\n' "$name" SURVIVED "$rule" >>"$table" ;;
+	*) printf '%-32s %-8s %s\n%-41s %s\n' "$name" killed "$rule" "" "${v#killed: }" >>"$table" ;;
+	esac
+done
+git -C "$SRC" checkout -q patched
+cat "$table"
+[ "${#survivors[@]}" -eq 0 ] || die "not killed by any test: ${survivors[*]}"
+log "all ${#muts[@]} mutants killed; table in $table"
