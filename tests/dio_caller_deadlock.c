@@ -158,7 +158,8 @@ static int wait_op(int fd, enum wait_op op)
 /*
  * Return once every write into @fd is in flight: its submitter returned
  * with the bio not yet complete (iomap_dio_rw_queued), as dio_queued_start()
- * began counting before the submission (@armed is its result).  With
+ * began counting before the submission (@armed is its result).  The
+ * counter stays armed: the fixture's teardown removes it.  With
  * @armed -ENOENT (no such event: 6.1, or not asked for), at once.  Returns
  * a CHILD_* code.
  */
@@ -178,7 +179,6 @@ static int await_queued(int fd, int armed)
 			break;
 		usleep(1000);
 	}
-	dio_queued_stop();
 	if (ret)
 		return CHILD_SETUP;
 	return n >= NWRITES ? CHILD_OK : CHILD_QUEUED;
@@ -212,11 +212,8 @@ static int submit_writes(struct io_uring *ring, int fd, char *bufs,
 	}
 	if (dio_env_completion_delay_ns() && !linked)
 		armed = dio_queued_start();
-	if (io_uring_submit(ring) != (int)NWRITES) {
-		if (!armed)
-			dio_queued_stop();
+	if (io_uring_submit(ring) != (int)NWRITES)
 		return CHILD_SUBMIT;
-	}
 	return await_queued(fd, armed);
 }
 
@@ -479,6 +476,12 @@ FIXTURE_SETUP(dio_caller_deadlock)
 
 FIXTURE_TEARDOWN(dio_caller_deadlock)
 {
+	/*
+	 * The scenario leaves the iomap_dio_rw_queued counter armed: removing
+	 * a trigger can wait for an RCU grace period, which would delay the
+	 * wait that must start while the writes are in flight.
+	 */
+	dio_queued_stop();
 	dio_trace_disarm(&self->trace);
 	if (self->fd >= 0)
 		close(self->fd);
