@@ -68,9 +68,11 @@ fi
 # timer dio.nullb_delay_ns after they were queued (irqmode=2), so every bio
 # completes long after its submitter returned, whatever the emulator's
 # timing. Only the tests named in dio.nullb_tests run on it; they learn the
-# delay from DIO_TEST_COMPLETION_DELAY_NS. Prints the device node.
+# delay from DIO_TEST_COMPLETION_DELAY_NS and its configfs directory (bad
+# blocks for dio_error) from DIO_TEST_NULLB_CONFIG. Prints the device node.
+NULLB_CONFIG=/sys/kernel/config/nullb/dio
 nullb() {
-	d=/sys/kernel/config/nullb/dio
+	d=$NULLB_CONFIG
 	if [ ! -d $d ]; then
 		mount -t configfs configfs /sys/kernel/config &&
 		mkdir $d &&
@@ -89,13 +91,14 @@ nullb() {
 }
 
 for dev in $(arg devs | tr ',' ' '); do
-	only='' delay=''
+	only='' delay='' nullb_config=''
 	case $dev in
 	nvme) blk=/dev/nvme0n1 ;;
 	virtio-blk) blk=/dev/vda ;;
 	nullb)
 		blk=$(nullb) || { say "# dio-error null_blk setup failed"; continue; }
 		only=$(arg nullb_tests) delay=$(arg nullb_delay_ns)
+		nullb_config=$NULLB_CONFIG
 		;;
 	*) say "# dio-error unknown device $dev"; finish ;;
 	esac
@@ -119,6 +122,7 @@ for dev in $(arg devs | tr ',' ' '); do
 			DIO_TEST_DIR=/mnt DIO_TEST_DEV=$blk DIO_TEST_FS=$fs \
 			DIO_TEST_EXPECT=$EXPECT DIO_RACE_ITERS=$RACE_ITERS \
 			DIO_TEST_COMPLETION_DELAY_NS=$delay \
+			DIO_TEST_NULLB_CONFIG=$nullb_config \
 			"$t" >&3 2>&1
 			rc=$?
 			# Wall time per test binary, for the timing budget.

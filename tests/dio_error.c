@@ -19,7 +19,13 @@
  *    fails the bio at submission instead, in the issuing task, so the dio
  *    completes in the issuer.  That still proves -EIO reaches user space
  *    and no error completion runs in irq, but not that an error arriving
- *    in irq context is punted: only the NVMe run shows that.
+ *    in irq context is punted: the NVMe and null_blk runs show that.
+ *  - the guest's null_blk disk (DIO_TEST_NULLB_CONFIG): the test write's
+ *    block is marked bad (configfs "badblocks"), so exactly that write
+ *    fails, and it fails from the disk's completion timer, in irq context,
+ *    long after the submitter returned.  There the error completion must
+ *    have run on the workqueue, every time: neither inline nor in the
+ *    issuer.
  *
  * Injection fails the next request to the disk, whoever sent it: the
  * filesystem is synced first and the window is one write long (and the
@@ -57,6 +63,7 @@ enum inject {
 	INJECT_NONE,
 	INJECT_NVME,		/* completion time, irq */
 	INJECT_MAKE_REQUEST,	/* submission time, issuing task */
+	INJECT_NULLB,		/* a bad block, timer completion, irq */
 };
 
 FIXTURE(dio_error) {
@@ -67,6 +74,7 @@ FIXTURE(dio_error) {
 	enum inject inject;
 	char fault_dir[128];	/* the fault_attr directory in debugfs */
 	char make_it_fail[128];	/* /sys/block/<dev>/make-it-fail */
+	char bad_range[48];	/* null_blk: the test write's sectors, "S-E" */
 	bool armed;
 };
 
@@ -95,6 +103,16 @@ static int fault_set(FIXTURE_DATA(dio_error) *self, const char *name,
 	return dio_ctl_write(path, val);
 }
 
+/* Mark ('+') or clear ('-') the test write's sectors as bad on null_blk. */
+static int nullb_badblocks(FIXTURE_DATA(dio_error) *self, char op)
+{
+	char path[192], val[64];
+
+	snprintf(path, sizeof(path), "%s/badblocks", self->fault_dir);
+	snprintf(val, sizeof(val), "%c%s", op, self->bad_range);
+	return dio_ctl_write(path, val);
+}
+
 /*
  * Disarm: probability 0 stops the injection whatever "times" says, and
  * make-it-fail 0 takes the disk out of fail_make_request.  Safe to call
@@ -106,6 +124,12 @@ static int disarm(FIXTURE_DATA(dio_error) *self)
 
 	if (self->inject == INJECT_NONE)
 		return 0;
+	if (self->inject == INJECT_NULLB) {
+		ret = nullb_badblocks(self, '-');
+		if (!ret)
+			self->armed = false;
+		return ret;
+	}
 	if (self->inject == INJECT_MAKE_REQUEST)
 		ret = dio_ctl_write(self->make_it_fail, "0");
 	if (fault_set(self, "probability", "0") && !ret)
@@ -145,7 +169,11 @@ static void pick_injection(struct __test_metadata *_metadata,
 	const char *blk = dio_env_blkname();
 
 	ASSERT_NE(NULL, blk) TH_LOG("DIO_TEST_DEV is not set");
-	if (!strncmp(blk, "nvme", 4)) {
+	if (dio_env_nullb_config()) {
+		snprintf(self->fault_dir, sizeof(self->fault_dir), "%s",
+			 dio_env_nullb_config());
+		self->inject = INJECT_NULLB;
+	} else if (!strncmp(blk, "nvme", 4)) {
 		snprintf(self->fault_dir, sizeof(self->fault_dir),
 			 DEBUGFS "/%s/fault_inject", blk);
 		if (access(self->fault_dir, F_OK))
@@ -172,6 +200,20 @@ static void pick_injection(struct __test_metadata *_metadata,
 static void prepare_fault(struct __test_metadata *_metadata,
 			  FIXTURE_DATA(dio_error) *self)
 {
+	uint64_t phys;
+
+	if (self->inject == INJECT_NULLB) {
+		/* Only the test write touches its block: nothing to set up. */
+		ASSERT_EQ(0, dio_file_physical(self->fd,
+					       (off_t)BAD_BLOCK * DIO_BS,
+					       &phys))
+			TH_LOG("FIEMAP of block %u of %s", BAD_BLOCK,
+			       self->path);
+		snprintf(self->bad_range, sizeof(self->bad_range),
+			 "%llu-%llu", (unsigned long long)(phys >> 9),
+			 (unsigned long long)((phys + DIO_BS) >> 9) - 1);
+		return;
+	}
 	/* From here on, teardown disarms whatever happens. */
 	self->armed = true;
 	ASSERT_EQ(0, fault_set(self, "probability", "0"));
@@ -192,10 +234,15 @@ static void arm(struct __test_metadata *_metadata,
 {
 	int ret;
 
-	if (self->inject == INJECT_NVME)
+	if (self->inject == INJECT_NVME) {
 		ret = fault_set(self, "probability", "100");
-	else
+	} else if (self->inject == INJECT_NULLB) {
+		/* From here on, teardown clears the bad block. */
+		self->armed = true;
+		ret = nullb_badblocks(self, '+');
+	} else {
 		ret = dio_ctl_write(self->make_it_fail, "1");
+	}
 	ASSERT_EQ(0, ret) TH_LOG("arming the fault: %s", strerror(-ret));
 }
 
@@ -219,8 +266,8 @@ TEST_F_TIMEOUT(dio_error, overwrite_eio, DIO_TEST_TIMEOUT)
 	if (self->inject == INJECT_NONE)
 		return;		/* skipped */
 	TH_LOG("%s: %s injection via %s", dio_env_dev(),
-	       self->inject == INJECT_NVME ? "completion-time (irq)" :
-	       "submission-time", self->fault_dir);
+	       self->inject == INJECT_MAKE_REQUEST ? "submission-time" :
+	       "completion-time (irq)", self->fault_dir);
 
 	self->fd = open(self->path, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, self->fd) TH_LOG("open O_DIRECT %s: %s", self->path,
@@ -236,8 +283,12 @@ TEST_F_TIMEOUT(dio_error, overwrite_eio, DIO_TEST_TIMEOUT)
 		ret = dio_run_io(&r);
 		ASSERT_EQ(0, disarm(self)) TH_LOG("disarming the fault");
 		dio_count_stop(_metadata, &self->trace, &c, "the failing write");
-		ASSERT_EQ(0, dio_ctl_read(path, times, sizeof(times)));
 		ASSERT_LE(0, ret) TH_LOG("engine failure: %s", strerror(-ret));
+		if (self->inject == INJECT_NULLB) {
+			strcpy(times, "0");	/* no fault_attr: one bad block */
+			break;
+		}
+		ASSERT_EQ(0, dio_ctl_read(path, times, sizeof(times)));
 		if (ret || strcmp(times, "0"))
 			break;
 		/*
@@ -280,6 +331,10 @@ TEST_F_TIMEOUT(dio_error, overwrite_eio, DIO_TEST_TIMEOUT)
 			TH_LOG("error completion ran in %s",
 			       c.err_ctx[DIO_CTX_WORKQUEUE] ? "the workqueue" :
 			       "the issuing task");
+		if (self->inject == INJECT_NULLB) {
+			EXPECT_EQ(1, c.err_ctx[DIO_CTX_WORKQUEUE])
+				TH_LOG("the error arrived in irq context after the submitter returned: its completion must run on the workqueue");
+		}
 	}
 
 	/* The filesystem still works: overwrite everything, sync, verify. */

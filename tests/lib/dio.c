@@ -54,6 +54,11 @@ uint64_t dio_env_completion_delay_ns(void)
 	return v ? strtoull(v, NULL, 10) : 0;
 }
 
+const char *dio_env_nullb_config(void)
+{
+	return dio_getenv("DIO_TEST_NULLB_CONFIG");
+}
+
 int dio_env_does(void)
 {
 	static const struct {
@@ -371,6 +376,28 @@ int dio_range_unwritten(int fd, off_t off, size_t len)
 	for (i = 0; i < m.fm.fm_mapped_extents; i++)
 		if (m.fm.fm_extents[i].fe_flags & FIEMAP_EXTENT_UNWRITTEN)
 			return 1;
+	return 0;
+}
+
+int dio_file_physical(int fd, off_t off, uint64_t *phys)
+{
+	struct {
+		struct fiemap fm;
+		struct fiemap_extent ext[1];
+	} m;
+
+	memset(&m, 0, sizeof(m));
+	m.fm.fm_start = off;
+	m.fm.fm_length = 1;
+	m.fm.fm_flags = FIEMAP_FLAG_SYNC;
+	m.fm.fm_extent_count = 1;
+	if (ioctl(fd, FS_IOC_FIEMAP, &m.fm))
+		return -errno;
+	if (!m.fm.fm_mapped_extents ||
+	    (m.fm.fm_extents[0].fe_flags & FIEMAP_EXTENT_UNKNOWN))
+		return -ENODATA;
+	*phys = m.fm.fm_extents[0].fe_physical +
+		(off - m.fm.fm_extents[0].fe_logical);
 	return 0;
 }
 

@@ -48,6 +48,12 @@ const char *dio_env_dev(void);
 uint64_t dio_env_completion_delay_ns(void);
 
 /*
+ * DIO_TEST_NULLB_CONFIG: the configfs directory of the guest's null_blk
+ * disk when DIO_TEST_DEV is that disk, else NULL.
+ */
+const char *dio_env_nullb_config(void);
+
+/*
  * What the kernel under test does, as its stack declares it for each kernel
  * (ci/stacks/STACK.env: EXPECT_BASELINE, EXPECT_PATCHED): the words of
  * DIO_TEST_EXPECT.  Tests assert what a kernel must do from these, not from
@@ -189,6 +195,12 @@ int dio_file_prepare(const char *path, uint64_t nblocks, uint64_t seed);
  * there, or -errno.
  */
 int dio_range_unwritten(int fd, off_t off, size_t len);
+
+/*
+ * The byte address on the disk of the file block at @off of @fd (FIEMAP,
+ * FIEMAP_FLAG_SYNC): 0, or -ENODATA when it is not mapped, or -errno.
+ */
+int dio_file_physical(int fd, off_t off, uint64_t *phys);
 
 /* fsync (when @sync) and drop @fd's file from the page cache: 0 or -errno. */
 int dio_drop_cache(int fd, bool sync);
