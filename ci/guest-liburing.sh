@@ -21,11 +21,19 @@ LTIMEOUT=${LTIMEOUT:-120}
 LONLY=$(arg tests)
 n=0
 
-# The test's name and why it cannot run here, or nothing.
+# lskip TEST NAME: why TEST (run as NAME) cannot run here, or nothing.
 lskip() {
 	# No CONFIG_NET in the guest kernel: socket() and socketpair() fail.
 	if [ ! -d /proc/net ] && grep -qx "$1" $LT/net-tests; then
 		echo "needs sockets: the guest kernel has no networking (CONFIG_NET)"
+	fi
+	# NVMe passthrough (uring_cmd, which the series does not touch): its
+	# IOPOLL cases on this emulated NVMe, which has no poll queues, keep
+	# an SQPOLL thread polling with uring_lock held while io-wq workers
+	# wait for that lock; under TCG it ran past the timeout on both
+	# kernels and once tripped the hung-task detector (ci/NOTES.md).
+	if [ "$2" = io_uring_passthrough@nvme ]; then
+		echo "NVMe passthrough IOPOLL hangs here under TCG, on either kernel (ci/NOTES.md)"
 	fi
 }
 
@@ -38,7 +46,7 @@ lrun() {
 	*) return ;;
 	esac
 	n=$((n + 1))
-	why=$(lskip "$t")
+	why=$(lskip "$t" "$name")
 	if [ -n "$why" ]; then
 		say "ok $n $name # SKIP $why"
 		return
