@@ -356,23 +356,33 @@ static int dio_pio_full(int fd, bool write, void *buf, size_t len, off_t off)
 	return 0;
 }
 
+/* FIEMAP (FIEMAP_FLAG_SYNC) of [@off, @off + @len) of @fd into @m. */
+struct dio_fiemap {
+	struct fiemap fm;
+	struct fiemap_extent ext[32];
+};
+
+static int dio_fiemap(int fd, off_t off, size_t len, struct dio_fiemap *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->fm.fm_start = off;
+	m->fm.fm_length = len;
+	m->fm.fm_flags = FIEMAP_FLAG_SYNC;
+	m->fm.fm_extent_count = sizeof(m->ext) / sizeof(m->ext[0]);
+	if (ioctl(fd, FS_IOC_FIEMAP, &m->fm))
+		return -errno;
+	return m->fm.fm_mapped_extents ? 0 : -ENODATA;
+}
+
 int dio_range_unwritten(int fd, off_t off, size_t len)
 {
-	struct {
-		struct fiemap fm;
-		struct fiemap_extent ext[32];
-	} m;
+	struct dio_fiemap m;
 	unsigned int i;
+	int ret;
 
-	memset(&m, 0, sizeof(m));
-	m.fm.fm_start = off;
-	m.fm.fm_length = len;
-	m.fm.fm_flags = FIEMAP_FLAG_SYNC;
-	m.fm.fm_extent_count = 32;
-	if (ioctl(fd, FS_IOC_FIEMAP, &m.fm))
-		return -errno;
-	if (!m.fm.fm_mapped_extents)
-		return -ENODATA;
+	ret = dio_fiemap(fd, off, len, &m);
+	if (ret)
+		return ret;
 	for (i = 0; i < m.fm.fm_mapped_extents; i++)
 		if (m.fm.fm_extents[i].fe_flags & FIEMAP_EXTENT_UNWRITTEN)
 			return 1;
@@ -381,20 +391,13 @@ int dio_range_unwritten(int fd, off_t off, size_t len)
 
 int dio_file_physical(int fd, off_t off, uint64_t *phys)
 {
-	struct {
-		struct fiemap fm;
-		struct fiemap_extent ext[1];
-	} m;
+	struct dio_fiemap m;
+	int ret;
 
-	memset(&m, 0, sizeof(m));
-	m.fm.fm_start = off;
-	m.fm.fm_length = 1;
-	m.fm.fm_flags = FIEMAP_FLAG_SYNC;
-	m.fm.fm_extent_count = 1;
-	if (ioctl(fd, FS_IOC_FIEMAP, &m.fm))
-		return -errno;
-	if (!m.fm.fm_mapped_extents ||
-	    (m.fm.fm_extents[0].fe_flags & FIEMAP_EXTENT_UNKNOWN))
+	ret = dio_fiemap(fd, off, 1, &m);
+	if (ret)
+		return ret;
+	if (m.fm.fm_extents[0].fe_flags & FIEMAP_EXTENT_UNKNOWN)
 		return -ENODATA;
 	*phys = m.fm.fm_extents[0].fe_physical +
 		(off - m.fm.fm_extents[0].fe_logical);
