@@ -2,9 +2,9 @@
 # Stage "boot": boot KERNEL (config SET) in QEMU with the guest initramfs,
 # one vCPU, an NVMe and a virtio-blk disk on fresh raw images (and the
 # guest's own null_blk disk, "nullb"), KVM when /dev/kvm is usable and TCG
-# otherwise. The console goes to console.log, the
-# guest's results (second serial port) to results.raw. A watchdog kills a
-# guest that does not exit in time and fails the stage.
+# otherwise. The console goes to console.log, the guest's results (second
+# serial port) to results.raw. A watchdog kills a guest that does not exit
+# in time and fails the stage.
 # Usage: boot.sh KERNEL SET [SELFTEST]   (SELFTEST: fail|hang, see guest-init)
 # Env: DIO_DEVS, DIO_FS, DIO_TESTS (comma lists; DIO_TESTS: only these guest
 #      tests), DIO_GUEST_TIMEOUT (s), DIO_ACCEL (kvm|tcg; default: kvm if

@@ -55,6 +55,20 @@ objdir() {
 	echo "$SBUILD/obj/$2-$1"
 }
 
+# Variant kernels of the series (naive, mutant): branch $1 of the source
+# tree is made afresh from "patched" and the patches given are applied with
+# git am, logged to $2; stop naming a patch that does not apply.
+variant_branch() {
+	local branch=$1 amlog=$2 p
+	shift 2
+	git -C "$SRC" rev-parse -q --verify patched >/dev/null || die "no patched branch in $SRC: run ci/tree.sh first"
+	git -C "$SRC" checkout -q -f -B "$branch" patched
+	for p in "$@"; do
+		git -C "$SRC" am -q "$p" >"$amlog" 2>&1 ||
+			{ git -C "$SRC" am --abort || true; die "$(basename "$p") does not apply on patched: $(grep -m1 -E 'error|fail' "$amlog") (log: $amlog)"; }
+	done
+}
+
 # Check out the source of a kernel: the pristine base or the series on it.
 checkout_kernel() {
 	case "$1" in

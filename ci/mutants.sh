@@ -6,9 +6,9 @@
 # tests, disks and filesystems together and must pass them. Then, for each
 # mutant, the series plus that patch is built (branch "mutant", in one
 # object directory for all of them: after the first, only the files that
-# two mutants change rebuild) and
-# booted with its tests; it is killed when one of them fails, the guest does
-# not finish (a hang, ended by the watchdog) or the kernel log has a splat.
+# two mutants change rebuild) and booted with its tests; it is killed when
+# one of them fails, the guest does not finish (a hang, ended by the
+# watchdog) or the kernel log has a splat.
 # Passes when every mutant is killed. A table of mutant, rule, verdict and
 # killer goes to build/STACK/mutants/table.txt.
 # Usage: mutants.sh [NAME...]   (only the mutants whose file names contain NAME)
@@ -18,7 +18,6 @@ set -euo pipefail
 
 OUT=$SBUILD/mutants
 git_identity
-git -C "$SRC" rev-parse -q --verify patched >/dev/null || die "no patched branch in $SRC: run ci/tree.sh first"
 [ -f "$(objdir patched test)/arch/x86/boot/bzImage" ] || die "no patched test kernel: run make kernel-patched first"
 muts=()
 for m in "$TOP/tests/mutants/$STACK"/*.patch; do
@@ -46,19 +45,20 @@ union() {
 # print the verdict: "pass", or "killed: WHY" (the failed results, a hang,
 # a splat).
 verdict() {
-	local dir=$OUT/$5 failed
+	local dir=$OUT/$5 raw failed
 	rm -rf "$dir"
 	DIO_DEVS=$3 DIO_FS=$4 DIO_TESTS=$2 DIO_OUT=$dir \
 		DIO_GUEST_TIMEOUT=${DIO_GUEST_TIMEOUT:-900} \
 		"$TOP/ci/boot.sh" "$1" test >"$dir.log" 2>&1 || true
-	failed=$(tr -d '\r' <"$dir/results.raw" 2>/dev/null | sed -n 's/^not ok [0-9]* //p' | paste -sd' ')
+	raw=$(tr -d '\r' <"$dir/results.raw" 2>/dev/null || true)
+	failed=$(sed -n 's/^not ok [0-9]* //p' <<<"$raw" | paste -sd' ')
 	if [ -n "$failed" ]; then
 		echo "killed: $failed"
-	elif ! tr -d '\r' <"$dir/results.raw" 2>/dev/null | grep -q '^# dio-guest-done'; then
+	elif ! grep -q '^# dio-guest-done' <<<"$raw"; then
 		echo "killed: the guest did not finish (hang; $(tail -n1 "$dir.log"))"
 	elif ! "$TOP/ci/scan-splats.sh" "$dir/console.log" >/dev/null; then
 		echo "killed: kernel splat in $dir/console.log"
-	elif ! tr -d '\r' <"$dir/results.raw" | grep -q '^ok '; then
+	elif ! grep -q '^ok ' <<<"$raw"; then
 		echo "killed: no test result at all"
 	else
 		echo pass
@@ -75,16 +75,13 @@ log "control: the patched kernel with $tests on $devs, $fss"
 v=$(verdict patched "$tests" "$devs" "$fss" control)
 [ "$v" = pass ] || die "the patched kernel itself fails the mutants' tests ($v): see $OUT/control/"
 
-git -C "$SRC" checkout -q -f -B mutant patched
-[ -f "$(objdir mutant test)/.config" ] || "$TOP/ci/config.sh" mutant test
 table=$OUT/table.txt
 printf '%-32s %-8s %s\n' mutant verdict "rule / killer" >"$table"
 survivors=()
 for m in "${muts[@]}"; do
 	name=$(basename "$m" .patch)
-	git -C "$SRC" checkout -q -f -B mutant patched
-	git -C "$SRC" am -q "$m" >"$OUT/$name.am.log" 2>&1 ||
-		{ git -C "$SRC" am --abort || true; die "$name does not apply on patched: see $OUT/$name.am.log"; }
+	variant_branch mutant "$OUT/$name.am.log" "$m"
+	[ -f "$(objdir mutant test)/.config" ] || "$TOP/ci/config.sh" mutant test
 	"$TOP/ci/build.sh" mutant test
 	start=$SECONDS
 	v=$(verdict mutant "$(trailer Mutant-Tests "$m")" "$(trailer Mutant-Devs "$m")" "$(trailer Mutant-FS "$m")" "$name")

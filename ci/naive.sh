@@ -24,14 +24,9 @@ cross_blocked_defer_ftruncate file_closed_defer"
 OUT=$SBUILD/naive
 git_identity
 
-git -C "$SRC" rev-parse -q --verify patched >/dev/null || die "no patched branch in $SRC: run ci/tree.sh first"
-git -C "$SRC" checkout -q -f -B naive patched
 naive=("$TOP/tests/naive/$STACK"/*.patch)
 [ -f "${naive[0]}" ] || die "no naive variant for the $STACK stack in tests/naive/$STACK/"
-for p in "${naive[@]}"; do
-	git -C "$SRC" am -q "$p" >"$SBUILD/naive-am.log" 2>&1 ||
-		{ git -C "$SRC" am --abort || true; die "$(basename "$p") does not apply on patched: $(grep -m1 -E 'error|fail' "$SBUILD/naive-am.log")"; }
-done
+variant_branch naive "$SBUILD/naive-am.log" "${naive[@]}"
 "$TOP/ci/config.sh" naive test
 "$TOP/ci/build.sh" naive test
 git -C "$SRC" checkout -q patched
