@@ -8,6 +8,8 @@ from the bench state directory, and writes into OUT:
                              patched, raw medians, ratios, spread, per-I/O counts
   iops-DEV-RW.png            IOPS vs QD, fs x engine, baseline/patched/raw lines
   ctxsw-per-io.png           context switches per I/O vs QD (headline job)
+The mixed job (one io_uring ring, overwrites and writes into unwritten
+space) adds its overwrites' completion latency, baseline vs patched.
 Usage: aggregate.py --out DIR [--meta K=V ...] [--series FILE]
                     --state DIR UNIT...   (UNIT: repN-KERNEL-DEV, one device a
                                            boot; repN-KERNEL: all in one boot)
@@ -24,14 +26,19 @@ USER_HZ = 100  # /proc/stat ticks
 KERNELS = ("baseline", "patched")
 FS_TARGETS = ("ext4", "xfs")
 HEADLINE = "randwrite"
-RW_ORDER = ("randwrite", "randwrite-unwritten", "append", "randread", "randwrite-dsync")
+RW_ORDER = ("randwrite", "randwrite-unwritten", "append", "mixed", "randread", "randwrite-dsync")
+# The jobs whose completions need task context: where caller completion pays.
+TASK_RWS = ("randwrite-unwritten", "append")
 RW_TITLE = {
     "randwrite": "4k random overwrite of a written, preallocated file (headline)",
     "randwrite-unwritten": "4k random write into fallocated (unwritten) space",
     "append": "4k sequential append (extends i_size)",
     "randread": "4k random read",
     "randwrite-dsync": "4k random overwrite, O_DSYNC",
+    "mixed": "4k random writes in one ring, half overwrites, half into unwritten space",
 }
+# The mixed job's latency fields (the guest's dio-bench-lat line, ns).
+LAT_FIELDS = ("over_p50_ns", "over_p99_ns", "unw_p50_ns", "unw_p99_ns")
 # A cell whose per-rep ratios spread more than this is flagged in summary.md.
 SPREAD_LIMIT = 0.05
 
@@ -39,7 +46,8 @@ CSV_FIELDS = [
     "plan", "accel", "rep", "kernel", "release", "dev", "target", "job", "rw",
     "bs", "qd", "engine", "iops", "clat_p50_us", "clat_p99_us", "ios",
     "runtime_ms", "ctxt_per_io", "sys_us_per_io", "wq_dio_per_io", "ctx_src",
-    "ctx_task_per_io", "ctx_wq_per_io", "ctx_irq_per_io", "fio", "qemu",
+    "ctx_task_per_io", "ctx_wq_per_io", "ctx_irq_per_io", "ctx_issuer_per_io",
+    "ctx_taken_per_io", "over_ios", "unw_ios", *LAT_FIELDS, "fio", "qemu",
     "qemu_opts", "host_cpu", "boot_devs", "base", "base_sha256", "series_hash",
 ]
 
@@ -51,6 +59,11 @@ class ParseError(Exception):
 def parse_kv(line):
     """'# tag a=1 b=x' -> {'a': '1', 'b': 'x'}"""
     return dict(w.split("=", 1) for w in line.split()[2:] if "=" in w)
+
+
+def num(value):
+    """A count or latency from the guest, None for '-' or missing."""
+    return None if value in (None, "-") else float(value)
 
 
 def per_io(value, ios):
@@ -92,6 +105,11 @@ def cell_row(head, fio_text, stats):
         "ctx_task_per_io": per_io(stats["ctx_task"], ctx_ios),
         "ctx_wq_per_io": per_io(stats["ctx_wq"], ctx_ios),
         "ctx_irq_per_io": per_io(stats["ctx_irq"], ctx_ios),
+        # Records from before the series' issuer contexts have none.
+        "ctx_issuer_per_io": per_io(stats.get("ctx_issuer"), ctx_ios),
+        "ctx_taken_per_io": per_io(stats.get("ctx_taken"), ctx_ios),
+        "over_ios": num(stats.get("over_ios")), "unw_ios": num(stats.get("unw_ios")),
+        **{k: num(stats.get(k)) for k in LAT_FIELDS},
         "fio": fio.get("fio version", ""),
         "fio_error": job.get("error", 0),
         "ctx_separate": "ctx_ios" in stats,
@@ -101,16 +119,18 @@ def cell_row(head, fio_text, stats):
 def parse_raw(text):
     """A boot's raw output -> (guest header dict, plan dict, rows, errors)."""
     guest, plan, rows, errors = {}, {}, [], []
-    head, body, in_cell = None, [], False
+    head, body, in_cell, lat = None, [], False, {}
     for line in text.replace("\r", "").split("\n"):
         if line.startswith("# dio-guest "):
             guest = parse_kv(line)
         elif line.startswith("# dio-bench-plan "):
             plan = parse_kv(line)
         elif line.startswith("# dio-bench-cell "):
-            head, body, in_cell = parse_kv(line), [], True
+            head, body, in_cell, lat = parse_kv(line), [], True, {}
+        elif line.startswith("# dio-bench-lat ") and in_cell:
+            lat = parse_kv(line)
         elif line.startswith("# dio-bench-stats ") and in_cell:
-            rows.append(cell_row(head, "\n".join(body), parse_kv(line)))
+            rows.append(cell_row(head, "\n".join(body), dict(parse_kv(line), **lat)))
         elif line.startswith("# dio-bench-cell-end"):
             in_cell = False
         elif line.startswith("# dio-error "):
@@ -226,7 +246,11 @@ def aggregate(rows):
                 "ctx_task_per_io": median(vals(k, "ctx_task_per_io")),
                 "ctx_wq_per_io": median(vals(k, "ctx_wq_per_io")),
                 "ctx_irq_per_io": median(vals(k, "ctx_irq_per_io")),
+                "ctx_issuer_per_io": median(vals(k, "ctx_issuer_per_io")),
+                "ctx_taken_per_io": median(vals(k, "ctx_taken_per_io")),
             }
+            for f in LAT_FIELDS:
+                e[k][f] = median(vals(k, f))
             raw_iops = vals(k, "iops", "raw")
             e[k]["raw"] = {
                 "iops": median(raw_iops), "iops_range": spread(raw_iops),
@@ -239,7 +263,14 @@ def aggregate(rows):
             e[k]["wq_dio_per_io_range"] = spread(vals(k, "wq_dio_per_io"))
         pb = ratios(lambda rep: get("patched", rep), lambda rep: get("baseline", rep))
         e["patched_over_baseline"] = {"median": median(pb), "range": spread(pb),
-                                      "spread": (max(pb) - min(pb)) if pb else None}
+                                      "spread": (max(pb) - min(pb)) if pb else None,
+                                      "all_below_1": bool(pb) and max(pb) < 1.0}
+        # The mixed ring: the overwrites' p99 latency, patched over baseline,
+        # paired by rep like the IOPS.
+        p99 = [a["over_p99_ns"] / b["over_p99_ns"] for a, b in
+               ((get("patched", rep), get("baseline", rep)) for rep in reps)
+               if a and b and a.get("over_p99_ns") and b.get("over_p99_ns")]
+        e["over_p99_patched_over_baseline"] = {"median": median(p99), "range": spread(p99)}
         # The same comparison with each boot's fs IOPS taken relative to the
         # raw device in that boot: what differs between two boots but not
         # between targets (host load, the kernel image's layout) cancels.
@@ -278,6 +309,38 @@ def part1_label(summary):
     return "series part 1 landed: fewer dio workqueue completions on patched (%s)" % wq_text
 
 
+def fmt_counts(pairs):
+    return ", ".join("%s %.2f-%.2f" % (name, min(xs), max(xs)) for name, xs in pairs if xs)
+
+
+def mainline_label(summary):
+    """What the two mainline kernels did, measured. Both complete pure
+    overwrites in irq context (upstream since 6.19); the series hands the
+    completions that need task context (unwritten conversion, size update)
+    to the issuing task, so the difference shows in the unwritten and
+    append jobs: fewer dio workqueue completions, completions by the
+    issuer, and those taken back by a waiter."""
+    def values(rws, kernel, field, engine=None):
+        return [e[kernel][field] for e in summary if e["rw"] in rws
+                and (engine is None or e["engine"] == engine) and e[kernel][field] is not None]
+    head = fmt_counts([("baseline", values((HEADLINE,), "baseline", "wq_dio_per_io")),
+                       ("patched", values((HEADLINE,), "patched", "wq_dio_per_io"))])
+    task = fmt_counts([("baseline", values(TASK_RWS, "baseline", "wq_dio_per_io", "io_uring")),
+                       ("patched", values(TASK_RWS, "patched", "wq_dio_per_io", "io_uring"))])
+    ctx = fmt_counts([("issuer", values(TASK_RWS, "patched", "ctx_issuer_per_io", "io_uring")),
+                      ("taken back", values(TASK_RWS, "patched", "ctx_taken_per_io", "io_uring"))])
+    if not head and not task:
+        return "no cells measured on both kernels"
+    return ("mainline: headline overwrites on the dio workqueue per I/O: %s; io_uring writes "
+            "into unwritten space and appends on the dio workqueue per I/O: %s; the patched "
+            "kernel's completions of those per I/O: %s" % (
+                head or "not measured", task or "not measured", ctx or "not counted"))
+
+
+def label(summary, stack):
+    return mainline_label(summary) if stack == "mainline" else part1_label(summary)
+
+
 # ---- output -----------------------------------------------------------------
 
 def fmt(x, digits=2):
@@ -312,7 +375,7 @@ def table(entries):
     lines = [
         "| QD | baseline IOPS | patched IOPS | raw IOPS | patched/baseline (min-max) "
         "| patched/raw (min-max) | baseline/raw (min-max) | IOPS spread b / p / raw "
-        "| dio wq compl./IO b / p | patched compl./IO task / wq / irq "
+        "| dio wq compl./IO b / p | patched compl./IO task / wq / irq / issuer / taken back "
         "| ctx sw/IO b / p / raw | sys us/IO b / p / raw | clat p50 / p99 us b | clat p50 / p99 us p |",
         "|---:|---:|---:|---:|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -320,7 +383,8 @@ def table(entries):
         b, p = e["baseline"], e["patched"]
         pb, pr, br = e["patched_over_baseline"], p["fs_over_raw"], b["fs_over_raw"]
         ctx = "-" if p["ctx_src"] == "none" else " / ".join(
-            fmt(p[k]) for k in ("ctx_task_per_io", "ctx_wq_per_io", "ctx_irq_per_io"))
+            fmt(p[k]) for k in ("ctx_task_per_io", "ctx_wq_per_io", "ctx_irq_per_io",
+                                "ctx_issuer_per_io", "ctx_taken_per_io"))
         lines.append("| %d | %s | %s | %s | %s (%s) | %s (%s) | %s (%s) | %s / %s / %s "
                      "| %s / %s | %s | %s / %s / %s | %s / %s / %s | %s / %s | %s / %s |" % (
                          e["qd"], fmt(b["iops"]), fmt(p["iops"]), fmt(p["raw"]["iops"]),
@@ -369,7 +433,7 @@ def write_summary(path, meta, rows, summary, errors, walls, plots):
     separate = any(r.get("ctx_separate") for r in rows)
     accel = meta.get("accel", "")
     L = ["# Async DIO completion bench: %s, %s" % (meta.get("date", ""), accel.upper()), ""]
-    L.append("**%s**" % part1_label(summary))
+    L.append("**%s**" % label(summary, meta.get("stack")))
     L.append("")
     if accel == "tcg":
         L += ["Accelerator: TCG (QEMU's emulator, no KVM). Absolute IOPS here are the",
@@ -445,16 +509,55 @@ def write_summary(path, meta, rows, summary, errors, walls, plots):
     L.append("")
     if errors:
         L += ["## Guest errors", ""] + ["- %s" % e for e in errors] + [""]
-    L += ["## Cover letter table (headline: %s)" % RW_TITLE[HEADLINE], "",
-          "| device | fs | engine | QD | baseline/raw | patched/raw | patched/baseline "
+    slower = [e for e in summary if e["patched_over_baseline"].get("all_below_1")]
+    L += ["## Cells where every rep of the patched kernel is slower", ""]
+    if slower:
+        L += ["Each is a regression until explained; the per-I/O counts beside it are the "
+              "first place to look.", "",
+              "| device | fs | job | patched/baseline (min-max) | dio wq compl./IO b / p "
+              "| ctx sw/IO b / p | sys us/IO b / p |", "|---|---|---|---|---|---|---|"]
+        for e in slower:
+            b, p = e["baseline"], e["patched"]
+            L.append("| %s | %s | %s | %s (%s) | %s / %s | %s / %s | %s / %s |" % (
+                e["dev"], e["fs"], e["job"], fmt(e["patched_over_baseline"]["median"], 3),
+                fmt_range(e["patched_over_baseline"]["range"], 3),
+                fmt(b["wq_dio_per_io"]), fmt(p["wq_dio_per_io"]), fmt(b["ctxt_per_io"]),
+                fmt(p["ctxt_per_io"]), fmt(b["sys_us_per_io"], 1), fmt(p["sys_us_per_io"], 1)))
+    else:
+        L.append("None.")
+    L.append("")
+    mixed = [e for e in summary if e["rw"] == "mixed"]
+    if mixed:
+        L += ["## Mixed ring: the overwrites' completion latency", "",
+              "One io_uring ring, random 4k writes over a file whose first half is written "
+              "and second half unwritten: what completions that need task context, run by "
+              "the issuer, cost the overwrites beside them in the same ring. Completion "
+              "latency (fio clat, us), medians over reps; p99 ratio paired by rep.", "",
+              "| device | fs | QD | overwrite p50 b / p | overwrite p99 b / p "
+              "| overwrite p99 patched/baseline (min-max) | unwritten p50 b / p "
+              "| unwritten p99 b / p | patched compl./IO issuer / taken back / wq |",
+              "|---|---|---:|---|---|---|---|---|---|"]
+        for e in mixed:
+            b, p = e["baseline"], e["patched"]
+            us = [fmt(k[f] / 1000.0 if k[f] is not None else None, 0)
+                  for f in LAT_FIELDS for k in (b, p)]
+            r = e["over_p99_patched_over_baseline"]
+            L.append("| %s | %s | %d | %s / %s | %s / %s | %s (%s) | %s / %s | %s / %s | %s / %s / %s |" % (
+                e["dev"], e["fs"], e["qd"], us[0], us[1], us[2], us[3], fmt(r["median"], 3),
+                fmt_range(r["range"], 3), us[4], us[5], us[6], us[7],
+                fmt(p["ctx_issuer_per_io"]), fmt(p["ctx_taken_per_io"]), fmt(p["ctx_wq_per_io"])))
+        L.append("")
+    L += ["## Cover letter table (%s, and on io_uring the jobs whose completions need "
+          "task context)" % RW_TITLE[HEADLINE], "",
+          "| device | fs | job | baseline/raw | patched/raw | patched/baseline "
           "| patched/baseline, raw-normalised | dio wq compl./IO b / p | ctx sw/IO b / p |",
-          "|---|---|---|---:|---:|---:|---:|---:|---|---|"]
+          "|---|---|---|---:|---:|---:|---:|---|---|"]
     for e in summary:
-        if e["rw"] != HEADLINE:
+        if e["rw"] != HEADLINE and not (e["rw"] in TASK_RWS and e["engine"] == "io_uring"):
             continue
         b, p = e["baseline"], e["patched"]
-        L.append("| %s | %s | %s | %d | %s | %s | %s | %s | %s / %s | %s / %s |" % (
-            e["dev"], e["fs"], e["engine"], e["qd"], fmt(b["fs_over_raw"]["median"], 3),
+        L.append("| %s | %s | %s | %s | %s | %s | %s | %s / %s | %s / %s |" % (
+            e["dev"], e["fs"], e["job"], fmt(b["fs_over_raw"]["median"], 3),
             fmt(p["fs_over_raw"]["median"], 3), fmt(e["patched_over_baseline"]["median"], 3),
             fmt(e["patched_over_baseline_raw_normalised"], 3),
             fmt(b["wq_dio_per_io"]), fmt(p["wq_dio_per_io"]),
@@ -570,7 +673,7 @@ def main(argv):
     write_csv(os.path.join(a.out, "results.csv"), rows)
     meta_out = {k: v for k, v in meta.items() if k != "series_file"}
     meta_out["series"] = series_patches(a.series)
-    meta_out["label"] = part1_label(summary)
+    meta_out["label"] = label(summary, meta.get("stack"))
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump({"meta": meta_out, "rows": rows, "summary": summary, "errors": errors},
                   f, indent=1, sort_keys=True)

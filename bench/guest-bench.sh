@@ -6,16 +6,18 @@
 # rw x engine x queue depth and reports, framed on the results port (fd 3):
 #   # dio-bench-cell dev=D target=T job=NAME rw=RW bs=BS qd=N engine=E
 #   <fio JSON>
+#   # dio-bench-lat over_ios=.. over_p50_ns=.. over_p99_ns=.. unw_ios=..
+#                   unw_p50_ns=.. unw_p99_ns=..          (the mixed job only)
 #   # dio-bench-stats ctxt=.. cpu_sys=.. cpu_irq=.. cpu_softirq=.. wq_dio=..
-#                     ctx_src=.. ctx_task=.. ctx_wq=.. ctx_irq=.. ctx_ios=..
-#                     size=..
+#                     ctx_src=.. ctx_task=.. ctx_wq=.. ctx_irq=..
+#                     ctx_issuer=.. ctx_taken=.. ctx_ios=.. size=..
 #   # dio-bench-cell-end
 # The counters are deltas over the fio run of that cell only: /proc/stat
 # (context switches, CPU ticks) and an in-kernel histogram (no trace buffer to
 # overrun) of dio completions run by a workqueue worker
 # (workqueue_execute_start keyed by function), the same on both kernels.
-# Where the kernel has the series' iomap:iomap_dio_complete event, a second,
-# untimed 1 s run of the same job on a file or region prepared the same way
+# Where the kernel's iomap:iomap_dio_complete event has the series' ctx field,
+# a second, untimed 1 s run of the same job on a file or region prepared the same way
 # counts completions by the context they ran in (ctx_*, over ctx_ios I/Os).
 # Not during the timed run: with that hist trigger armed as well, the patched
 # kernel ran 9-15% slower even on the raw device, which never fires it.
@@ -46,22 +48,21 @@ RUNTIME=$(arg bench_runtime)
 TARGETS=$(arg fs | tr ',' ' ')
 WARMUP=$(arg bench_warmup)
 
-# The jobs a target runs: the raw device has no unwritten extents and no
-# i_size to append past.
-target_rws() {
-	for rw in $RWS; do
-		case "$1:$rw" in
-		raw:randwrite-unwritten | raw:append) ;;
-		*) printf ' %s ' "$rw" ;;
-		esac
-	done
+# Whether target $1 runs job $2 with engine $3: the raw device has no
+# unwritten extents and no i_size to append past, and the mixed job is about
+# one io_uring ring (libaio has no issuer that could complete anything).
+cell_wanted() {
+	case "$1:$2:$3" in
+	raw:randwrite-unwritten:* | raw:append:* | raw:mixed:* | *:mixed:libaio) return 1 ;;
+	esac
 }
 
 count_cells() {
 	n=0
 	for t in $TARGETS; do
-		for rw in $(target_rws "$t"); do
+		for rw in $RWS; do
 			for e in $ENGINES; do
+				cell_wanted "$t" "$rw" "$e" || continue
 				for q in $QDS; do n=$((n + 1)); done
 			done
 		done
@@ -81,6 +82,10 @@ fio_cell() {
 	randwrite-unwritten) set -- "$@" --rw=randwrite ;;
 	# A file that grows with every write (no fallocate, no truncate).
 	append) set -- "$@" --rw=write --file_append=1 --fallocate=none ;;
+	# One ring, one pass: overwrites of the written first half and writes
+	# into the unwritten second half, in random order; every completion's
+	# latency logged with its offset (mixed_lat).
+	mixed) set -- "$@" --rw=randwrite --write_lat_log=/tmp/mixed --log_offset=1 ;;
 	*) say "# dio-error unknown bench rw $rw"; return 1 ;;
 	esac
 	fio --name="${rw}_4k_qd${qd}_${engine}" --filename="$file" --bs=4k \
@@ -98,13 +103,45 @@ hits() {
 	awk -v pat="$2" '$0 ~ pat { sub(/.*hitcount: */, ""); n += $1 } END { print n + 0 }' "$1"
 }
 
-# Unwritten and append cells start from a fresh file.
+# Unwritten, append and mixed cells start from a fresh file; the mixed one's
+# first half written, its second half unwritten.
 prep() {
 	case $1 in
 	randwrite-unwritten) rm -f "$2"; fallocate -l "${FILE_MB}M" "$2" ;;
 	append) rm -f "$2"; touch "$2" ;;
+	mixed)
+		rm -f "$2" /tmp/mixed_*.log
+		fallocate -l "${FILE_MB}M" "$2"
+		prefill "$2" --size="$((FILE_MB / 2))M"
+		;;
 	esac
 	sync
+}
+
+# The mixed job's completion latencies (fio's clat log: "msec, nsec, ddir, bs,
+# offset, ..."), p50 and p99 apart for the overwrites (offset in the first
+# half) and the writes into unwritten space.
+mixed_lat() {
+	local half=$((FILE_MB * 1024 * 1024 / 2)) cls n
+	for cls in over unw; do
+		awk -F', *' -v half="$half" -v cls="$cls" \
+			'(cls == "over") == ($5 < half) { print $2 }' /tmp/mixed_clat.1.log |
+			sort -n >"/tmp/mixed.$cls"
+		n=$(wc -l <"/tmp/mixed.$cls")
+		printf ' %s_ios=%d %s_p50_ns=%s %s_p99_ns=%s' "$cls" "$n" \
+			"$cls" "$(pct "/tmp/mixed.$cls" "$n" 50)" "$cls" "$(pct "/tmp/mixed.$cls" "$n" 99)"
+	done
+}
+
+# The $3th percentile of the $2 sorted values in file $1 (nearest rank).
+pct() {
+	[ "$2" -gt 0 ] || { echo -; return; }
+	sed -n "$((($2 * $3 + 99) / 100))p" "$1"
+}
+
+# Whether iomap_dio_complete has the series' ctx field (not mainline's own).
+have_ctx() {
+	grep -q 'field:.* ctx;' "$CTX_EV/format" 2>/dev/null
 }
 
 # The series' completion contexts for a job: $1 target, then fio_cell's
@@ -112,8 +149,8 @@ prep() {
 ctx_count() {
 	local target=$1 ios
 	shift
-	if [ ! -d "$CTX_EV" ] || [ "$target" = raw ]; then
-		echo "ctx_src=none ctx_task=- ctx_wq=- ctx_irq=- ctx_ios=-"
+	if ! have_ctx || [ "$target" = raw ]; then
+		echo "ctx_src=none ctx_task=- ctx_wq=- ctx_irq=- ctx_issuer=- ctx_taken=- ctx_ios=-"
 		return
 	fi
 	prep "$1" "$4"
@@ -123,13 +160,15 @@ ctx_count() {
 	ios=$(sed -n 's/.*"total_ios" : \([0-9]*\).*/\1/p' /tmp/ctx.json | awk '{ n += $1 } END { print n + 0 }')
 	echo "ctx_src=iomap_dio_complete ctx_task=$(hits "$CTX_EV/hist" 'ctx: +0 ')" \
 		"ctx_wq=$(hits "$CTX_EV/hist" 'ctx: +1 ')" \
-		"ctx_irq=$(hits "$CTX_EV/hist" 'ctx: +2 ') ctx_ios=$ios"
+		"ctx_irq=$(hits "$CTX_EV/hist" 'ctx: +2 ')" \
+		"ctx_issuer=$(hits "$CTX_EV/hist" 'ctx: +3 ') ctx_taken=$(hits "$CTX_EV/hist" 'ctx: +4 ')" \
+		"ctx_ios=$ios"
 	echo "!$CTX_HIST" >"$CTX_EV/trigger"
 }
 
 # One measured cell: $1 dev, $2 target, $3 rw, $4 engine, $5 qd, $6 file, extra fio args.
 cell() {
-	local dev=$1 target=$2 rw=$3 engine=$4 qd=$5 file=$6 before after rc wq ctx size
+	local dev=$1 target=$2 rw=$3 engine=$4 qd=$5 file=$6 before after rc wq ctx size lat=
 	shift 6
 	prep "$rw" "$file"
 	echo "$WQ_HIST" >"$WQ_EV/trigger"
@@ -140,6 +179,8 @@ cell() {
 	wq=$(hits "$WQ_EV/hist" 'iomap_dio_complete_work')
 	echo "!$WQ_HIST" >"$WQ_EV/trigger"
 	size=$(stat -c %s "$file" 2>/dev/null || echo -)
+	# Before ctx_count, whose run of the same job rewrites the log.
+	[ "$rw" != mixed ] || lat=$(mixed_lat)
 	ctx=$(ctx_count "$target" "$rw" "$engine" "$qd" "$file" "$@")
 	i=$((i + 1))
 	say "# dio-bench-cell dev=$dev target=$target job=${rw}_4k_qd${qd}_${engine} rw=$rw bs=4k qd=$qd engine=$engine n=$i/$CELLS"
@@ -147,12 +188,13 @@ cell() {
 		say "# dio-error fio $dev/$target ${rw}_4k_qd${qd}_${engine} exited $rc: $(tail -n1 /tmp/cell.err)"
 	fi
 	cat /tmp/cell.json >&3
+	[ -z "$lat" ] || echo "# dio-bench-lat$lat" >&3
 	echo "$before $after" | awk -v wq="$wq" -v ctx="$ctx" -v size="$size" '{
 		printf "# dio-bench-stats ctxt=%d cpu_sys=%d cpu_irq=%d cpu_softirq=%d wq_dio=%d %s size=%s\n",
 			$5 - $1, $6 - $2, $7 - $3, $8 - $4, wq, ctx, size }' >&3
 	say "# dio-bench-cell-end"
 	case $rw in
-	randwrite-unwritten | append) rm -f "$file" ;;
+	randwrite-unwritten | append | mixed) rm -f "$file" ;;
 	esac
 }
 
@@ -209,6 +251,7 @@ target_file() {
 	raw:*) echo "${PART}3" ;;
 	*:randwrite-unwritten) echo "/mnt/$1/unwritten" ;;
 	*:append) echo "/mnt/$1/append" ;;
+	*:mixed) echo "/mnt/$1/mixed" ;;
 	*) echo "/mnt/$1/written" ;;
 	esac
 }
@@ -224,9 +267,8 @@ bench_dev() {
 		for engine in $ENGINES; do
 			for qd in $QDS; do
 				for t in $ready; do
-					case " $(target_rws "$t") " in
-					*" $rw "*) cell "$dev" "$t" "$rw" "$engine" "$qd" "$(target_file "$t" "$rw")" --size="${FILE_MB}M" ;;
-					esac
+					cell_wanted "$t" "$rw" "$engine" || continue
+					cell "$dev" "$t" "$rw" "$engine" "$qd" "$(target_file "$t" "$rw")" --size="${FILE_MB}M"
 				done
 			done
 		done
@@ -238,7 +280,7 @@ bench_dev() {
 
 CELLS=$(count_cells)
 i=0
-say "# dio-bench-plan cells=$CELLS fio=$(fio --version) runtime=$RUNTIME warmup=${WARMUP:-0} ctx_event=$([ -d "$CTX_EV" ] && echo yes || echo no)"
+say "# dio-bench-plan cells=$CELLS fio=$(fio --version) runtime=$RUNTIME warmup=${WARMUP:-0} ctx_event=$(have_ctx && echo yes || echo no)"
 for dev in $(arg devs | tr ',' ' '); do
 	case $dev in
 	nvme) bench_dev nvme /dev/nvme0n1 ;;

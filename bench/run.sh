@@ -22,14 +22,14 @@ PY=/usr/bin/python3 # Debian's, with python3-matplotlib (ci/packages)
 SET=bench
 
 # Cells of 2 s, 4 s and 10 s spread alike between reps (README): the full
-# plan's are 3 s (130 a boot), QUICK's 2 s, so that it stays a short check
+# plan's are 3 s (140 a boot), QUICK's 2 s, so that it stays a short check
 # on a slow 2-core host too (README gives the times).
 if [ "${QUICK:-0}" = 1 ]; then
 	PLAN=quick RWS=randwrite QDS=1,8,16 REPS=${BENCH_REPS:-3}
 	RUNTIME=${BENCH_RUNTIME:-2} DEFAULT_DEVS=nvme
 else
 	PLAN=full QDS=1,2,4,8,16 REPS=${BENCH_REPS:-5}
-	RWS=randwrite,randwrite-unwritten,append,randread,randwrite-dsync
+	RWS=randwrite,randwrite-unwritten,append,mixed,randread,randwrite-dsync
 	RUNTIME=${BENCH_RUNTIME:-3} DEFAULT_DEVS=nvme,virtio-blk
 fi
 DEVS=${BENCH_DEVS:-$DEFAULT_DEVS}
@@ -159,12 +159,12 @@ while [ -e "$dest" ]; do
 	n=$((n + 1))
 done
 mapfile -t PATCHES < <(series_patches)
-series_hash=$(cd "$TOP/patches" && cat "$TOP/series" "${PATCHES[@]}" | sha256sum | cut -c1-12)
+series_hash=$(cd "$PATCH_DIR" && cat series "${PATCHES[@]}" | sha256sum | cut -c1-12)
 "$PY" "$TOP/bench/aggregate.py" --out "$dest" \
-	--meta plan="$PLAN" accel="$accel" qemu="$(qemu-system-x86_64 --version | awk 'NR==1 {print $4}')" \
+	--meta stack="$STACK" plan="$PLAN" accel="$accel" qemu="$(qemu-system-x86_64 --version | awk 'NR==1 {print $4}')" \
 	base="$BASE_PACKAGE $BASE_VERSION" base_sha256="$BASE_SHA256" \
 	series_hash="$series_hash" series_patches="${#PATCHES[@]}" runtime_s="$RUNTIME" warmup_s="$WARMUP" \
 	reps="$REPS" host_cores="$(nproc)" devs="$DEVS" \
-	--series "$TOP/series" --state "$STATE" "${units[@]}" ||
+	--series "$PATCH_DIR/series" --state "$STATE" "${units[@]}" ||
 	die "aggregate.py failed"
 log "results in ${dest#"$TOP"/}: $(cd "$dest" && ls | tr '\n' ' ')"

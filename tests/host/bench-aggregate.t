@@ -163,6 +163,49 @@ with tempfile.TemporaryDirectory() as st:
           "nvme: -icount shift=3, pinned to host CPU 1" in md and "one device a boot" in md,
           [l for l in md.splitlines() if "QEMU" in l or "Plan" in l])
 
+# The mixed job: its dio-bench-lat line joins the cell's row; the issuer
+# and taken-back contexts count per I/O of the untimed run.
+mixed_raw = "\n".join([
+    "# dio-guest kernel=patched release=7.2.6-patched selftest=none",
+    "# dio-bench-plan cells=1 fio=fio-3.33 runtime=3 warmup=2 ctx_event=yes",
+    "# dio-bench-cell dev=nvme target=ext4 job=mixed_4k_qd8_io_uring rw=mixed bs=4k qd=8 "
+    "engine=io_uring n=1/1",
+    real,
+    "# dio-bench-lat over_ios=485 over_p50_ns=1476 over_p99_ns=1990 unw_ios=515 "
+    "unw_p50_ns=500512 unw_p99_ns=-",
+    "# dio-bench-stats ctxt=10 cpu_sys=1 cpu_irq=0 cpu_softirq=0 wq_dio=0 "
+    "ctx_src=iomap_dio_complete ctx_task=0 ctx_wq=10 ctx_irq=50 ctx_issuer=30 ctx_taken=10 "
+    "ctx_ios=100 size=268435456",
+    "# dio-bench-cell-end", ""])
+guest, plan, mrows, errors = agg.parse_raw(mixed_raw)
+m = mrows[0] if mrows else {}
+check("parse_raw.mixed_latency_and_issuer_contexts",
+      len(mrows) == 1 and m["over_p99_ns"] == 1990 and m["unw_p50_ns"] == 500512
+      and m["unw_p99_ns"] is None and m["over_ios"] == 485
+      and near(m["ctx_issuer_per_io"], 0.3) and near(m["ctx_taken_per_io"], 0.1), m)
+old_row = agg.cell_row(head, real, stats)
+check("cell_row.records_without_issuer_contexts",
+      old_row["ctx_issuer_per_io"] is None and old_row["over_p99_ns"] is None, old_row)
+
+# A cell where every rep of the patched kernel is slower is listed as such,
+# and mainline's label reports what the two kernels did, measured.
+rows, errors, walls = agg.load_units(state, UNITS, {})
+for r in rows:
+    if r["kernel"] == "patched":
+        r["iops"] *= 0.5
+slow = agg.aggregate(rows)
+check("aggregate.all_reps_slower", slow[0]["patched_over_baseline"]["all_below_1"]
+      and not summary[0]["patched_over_baseline"]["all_below_1"], slow[0]["patched_over_baseline"])
+with tempfile.TemporaryDirectory() as out:
+    agg.write_summary(os.path.join(out, "s.md"), {"accel": "tcg", "stack": "mainline"},
+                      rows, slow, [], walls, [])
+    with open(os.path.join(out, "s.md")) as f:
+        md = f.read()
+check("summary.lists_cells_where_every_rep_is_slower",
+      "| nvme | ext4 | randwrite_4k_qd1_io_uring | 0.505 (0.500-0.550) |" in md, md)
+check("summary.mainline_label", "**mainline: headline overwrites on the dio workqueue" in md,
+      [l for l in md.splitlines() if l.startswith("**")])
+
 print("TAP version 13")
 print("1..%d" % len(results))
 for n, (status, name, why) in enumerate(results, 1):
