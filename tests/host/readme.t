@@ -10,8 +10,18 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 n=0 bad=0
 echo "TAP version 13"
-while read -r p; do
+
+# One TAP result: $1 its name, $2 why it failed (empty: it passed).
+result() {
 	n=$((n + 1))
+	if [ -z "$2" ]; then
+		echo "ok $n readme_$1"
+	else
+		echo "not ok $n readme_$1 # $2"
+		bad=$((bad + 1))
+	fi
+}
+while read -r p; do
 	# Placeholders: STACK is either stack; NAME any file; DATE... any record.
 	pat=${p//STACK/*}
 	pat=${pat//NAME/*}
@@ -27,31 +37,19 @@ while read -r p; do
 	fi
 	missing=
 	for q in "${pats[@]}"; do
-		# shellcheck disable=SC2086 # the glob is meant to expand
 		compgen -G "$q" >/dev/null || missing="$missing $q"
 	done
-	if [ -z "$missing" ]; then
-		echo "ok $n readme_paths.$p"
-	else
-		echo "not ok $n readme_paths.$p # nothing matches:$missing"
-		bad=$((bad + 1))
-	fi
+	result "paths.$p" "${missing:+nothing matches:$missing}"
 done < <(grep -oE '(\.ci|ci|tests|bench|kernel-config|patches)/[A-Za-z0-9_./{},*-]*[A-Za-z0-9_/*}-]' README | sort -u)
 
 while read -r target vars; do
-	n=$((n + 1))
 	why=
 	grep -qE "^$target:" Makefile || why="no target $target in the Makefile"
 	for v in $vars; do
 		v=${v%%=*}
 		grep -qw "$v" Makefile ci/*.sh bench/*.sh || why="$why; nothing reads $v"
 	done
-	if [ -z "$why" ]; then
-		echo "ok $n readme_make.$target${vars:+ $vars}"
-	else
-		echo "not ok $n readme_make.$target${vars:+ $vars} # ${why#; }"
-		bad=$((bad + 1))
-	fi
+	result "make.$target${vars:+ $vars}" "${why#; }"
 done < <(grep -oE 'make [a-z][a-z0-9-]*( [A-Z_]+=[^ `,]*)*' README | cut -d' ' -f2- | sort -u)
 echo "1..$n"
 [ "$bad" -eq 0 ]
