@@ -67,9 +67,8 @@ def num(value):
 
 
 def per_io(value, ios):
-    if value in (None, "-") or not ios:
-        return None
-    return float(value) / ios
+    v = num(value)
+    return None if v is None or not ios else v / ios
 
 
 def cell_row(head, fio_text, stats):
