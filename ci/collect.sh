@@ -14,8 +14,8 @@ TAP=$OUT/tap
 [ -f "$OUT/boot.env" ] || die "no $OUT/boot.env: run ci/boot.sh $kernel $set first"
 # shellcheck source=/dev/null
 . "$OUT/boot.env"
-mapfile -t TESTS < <(ls "$SBUILD/guest/tests")
-[ "${#TESTS[@]}" -gt 0 ] || die "no guest tests in $SBUILD/guest/tests"
+mapfile -t TESTS < <(guest_tests)
+[ "${#TESTS[@]}" -gt 0 ] || die "no guest tests in $TOP/tests"
 rm -rf "$TAP"
 mkdir -p "$TAP"
 

@@ -32,7 +32,9 @@ for b in "${BINS[@]}"; do
 done
 ln -s mke2fs "$ROOT/sbin/mkfs.ext4"
 cp /etc/mke2fs.conf "$ROOT/etc/"
-cp "$GUEST"/tests/* "$ROOT/tests/"
+for t in $(guest_tests); do
+	cp "$GUEST/tests/$t" "$ROOT/tests/"
+done
 install -m 755 "$TOP/ci/guest-init.sh" "$ROOT/init"
 install -m 644 "$TOP/bench/guest-bench.sh" "$ROOT/bench/"
 mknod -m 600 "$ROOT/dev/console" c 5 1

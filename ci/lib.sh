@@ -102,6 +102,15 @@ kmake() {
 	env -u MAKEFLAGS -u MFLAGS make -C "$SRC" ARCH=x86_64 "$@"
 }
 
+# The guest tests: one per tests/*.c, named after it (a binary left in the
+# build directory by a test since removed is not one).
+guest_tests() {
+	local src
+	for src in "$TOP"/tests/*.c; do
+		basename "$src" .c
+	done
+}
+
 # Where a boot of KERNEL with config SET leaves its console log and results;
 # a third argument names a harness self-test boot, kept out of build/results
 # (whose TAP files make the final count).
