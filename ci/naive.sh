@@ -14,13 +14,14 @@ set -euo pipefail
 TEST=dio_caller_deadlock
 # The cases whose wait finds the writes handed to an issuer that cannot run
 # its task_work before the wait is over: the same task waits, or it waits
-# through another descriptor, or it is blocked behind the waiter, or (the
+# through another descriptor, or it is blocked behind the waiter (the race
+# case's first round: it sleeps in waitpid() for the waiter), or (the
 # linked chain) the next write's completion is queued by the task_work of
 # the one before. The others (a plain or SQPOLL ring, a closed ring, an
 # exited task, fsync) return on the naive design too.
 MUST_HANG="same_defer_ftruncate same_defer_punch same_defer_early_ftruncate
 same_defer_linked_ftruncate cross_defer_ftruncate cross_defer_punch
-cross_blocked_defer_ftruncate file_closed_defer"
+cross_blocked_defer_ftruncate file_closed_defer race_defer_punch"
 OUT=$SBUILD/naive
 git_identity
 

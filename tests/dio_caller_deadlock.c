@@ -21,7 +21,10 @@
  * whose next write is issued by the task_work that completes the one
  * before.  (No io_uring write opcode is multishot, so there is no multishot
  * case.)  So are issuers that go away without reaping: the ring closed, the
- * task exited.
+ * task exited.  And one case repeats a wait by another task many times,
+ * reaping at once on every other round, so that the issuer claims its
+ * completions in a race with the waiter that takes them back: each must
+ * run once, whoever wins, and report its full length.
  *
  * Every scenario runs in a child process, and the test itself is the
  * watchdog: a child that has not finished after DEADLOCK_TIMEOUT seconds
@@ -74,6 +77,8 @@
 #define QUEUED_TIMEOUT_MS 10000		/* for the writes to be submitted */
 #define CONVERT_TIMEOUT_MS 10000	/* for nobody's completions to run */
 #define DEADLOCK_TIMEOUT 45		/* s; the hung task detector fires at 60 */
+#define RACE_ROUNDS	24u		/* of NWRITES writes, for RACE */
+#define RACE_TIMEOUT	90		/* s, for all of them; see returns */
 #define SEED		0x63616c6c65722d31ULL
 
 enum ring_kind { RING_PLAIN, RING_DEFER, RING_SQPOLL };
@@ -92,6 +97,8 @@ enum scenario {
 	RING_CLOSED,	/* the ring is closed with the completions pending */
 	TASK_EXITED,	/* the issuer exits with the completions pending */
 	FILE_CLOSED,	/* the file is closed before reaping */
+	RACE,		/* RACE_ROUNDS times: another task waits; we reap
+			 * after it (even rounds) or at once (odd ones) */
 };
 
 /* Child exit codes, so the parent can say what went wrong. */
@@ -159,9 +166,9 @@ static int wait_op(int fd, enum wait_op op)
  * Return once every write into @fd is in flight: its submitter returned
  * with the bio not yet complete (iomap_dio_rw_queued), as dio_queued_start()
  * began counting before the submission (@armed is its result).  The
- * counter stays armed: the fixture's teardown removes it.  With
- * @armed -ENOENT (no such event: 6.1, or not asked for), at once.  Returns
- * a CHILD_* code.
+ * counter stays armed: the fixture's teardown removes it.  With @armed
+ * -ENOENT (no such event: 6.1 without the series, or not asked for), at
+ * once.  Returns a CHILD_* code.
  */
 static int await_queued(int fd, int armed)
 {
@@ -297,6 +304,50 @@ static int exited_issuer(int fd, char *bufs, enum ring_kind kind)
 }
 
 /*
+ * RACE: RACE_ROUNDS times, make the written blocks unwritten again, queue
+ * the writes and start a peer that waits in inode_dio_wait() for them.  On
+ * even rounds we reap only once the peer is done: we sleep in waitpid(),
+ * which runs no task_work of a DEFER_TASKRUN ring, so the peer has to take
+ * back every write handed to us.  On odd rounds we reap at once, and our
+ * task_work claims each completion in a race with the peer's take-back.
+ * Returns a CHILD_* code.
+ */
+static int race_rounds(int fd, char *bufs, enum ring_kind kind,
+		       enum wait_op op)
+{
+	const off_t len = (off_t)2 * NWRITES * DIO_BS;
+	struct io_uring ring;
+	unsigned int r;
+	pid_t peer;
+	int st;
+
+	if (io_uring_queue_init(64, &ring, ring_flags(kind)))
+		return CHILD_SETUP;
+	for (r = 0; r < RACE_ROUNDS; r++) {
+		/* Unwritten again, so that every write needs a conversion. */
+		if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      0, len) || fallocate(fd, 0, 0, len))
+			return CHILD_SETUP;
+		st = submit_writes(&ring, fd, bufs, false);
+		if (st != CHILD_OK)
+			return st;
+		peer = fork();
+		if (peer < 0)
+			return CHILD_SETUP;
+		if (peer == 0)
+			_exit(wait_op(fd, op) ? CHILD_WAITOP : CHILD_OK);
+		if ((r & 1) && reap_writes(&ring))
+			return CHILD_CQE;
+		if (!peer_ok(peer))
+			return CHILD_PEER;
+		if (!(r & 1) && reap_writes(&ring))
+			return CHILD_CQE;
+	}
+	io_uring_queue_exit(&ring);
+	return CHILD_OK;
+}
+
+/*
  * The whole scenario, in a child process.  Returns a CHILD_* code.  Where
  * another task is involved it is a grandchild, reaped here.
  */
@@ -315,6 +366,13 @@ static int scenario(const char *path, enum scenario sc, enum ring_kind kind,
 	bufs = dio_alloc(NWRITES * DIO_BS);
 	if (!bufs || fallocate(fd, 0, 0, (off_t)FILE_BLOCKS * DIO_BS))
 		return CHILD_SETUP;
+	if (sc == RACE) {
+		st = race_rounds(fd, bufs, kind, op);
+		if (st != CHILD_OK)
+			return st;
+		close(fd);
+		return check_data(path) ? CHILD_DATA : CHILD_OK;
+	}
 	if (sc == TASK_EXITED) {
 		st = exited_issuer(fd, bufs, kind);
 		if (st != CHILD_OK)
@@ -396,6 +454,8 @@ static int scenario(const char *path, enum scenario sc, enum ring_kind kind,
 		if (wait_op(fd, op))
 			return CHILD_WAITOP;
 		break;
+	case RACE:	/* race_rounds() above, which never gets here */
+		return CHILD_SETUP;
 	}
 
 	if (reap_writes(&ring))
@@ -435,7 +495,8 @@ FIXTURE_VARIANT(dio_caller_deadlock) {
  * itself.  fsync() does not wait
  * for direct I/O on ext4 or XFS (it flushes the page cache and the log),
  * so its writes stay with the issuer: that case checks the data and that
- * nothing waits for them.
+ * nothing waits for them.  The race case races on purpose on every other
+ * round: check_paths() counts the take-backs of the rounds that do not.
  */
 VARIANT(same_plain_ftruncate, SAME_TASK, RING_PLAIN, OP_FTRUNCATE, false);
 VARIANT(same_defer_ftruncate, SAME_TASK, RING_DEFER, OP_FTRUNCATE, true);
@@ -457,6 +518,7 @@ VARIANT(task_exited_defer, TASK_EXITED, RING_DEFER, OP_FTRUNCATE, false);
 VARIANT(task_exited_defer_nowait, TASK_EXITED, RING_DEFER, OP_NONE, false);
 VARIANT(task_exited_sqpoll, TASK_EXITED, RING_SQPOLL, OP_PUNCH, false);
 VARIANT(file_closed_defer, FILE_CLOSED, RING_DEFER, OP_FTRUNCATE, true);
+VARIANT(race_defer_punch, RACE, RING_DEFER, OP_PUNCH, false);
 
 FIXTURE_SETUP(dio_caller_deadlock)
 {
@@ -503,17 +565,28 @@ static void check_paths(struct __test_metadata *_metadata,
 			const struct dio_counts *c)
 {
 	const uint64_t *ctx = c->ctx;
+	uint64_t writes = NWRITES;
 
 	if (!(dio_env_does() & DIO_DOES_HANDBACK_CTX))
 		return;
+	if (variant->sc == RACE)
+		writes *= RACE_ROUNDS;
 	EXPECT_EQ(0, ctx[DIO_CTX_WORKQUEUE]);
 	EXPECT_EQ(0, ctx[DIO_CTX_IRQ]);
-	EXPECT_EQ(NWRITES, ctx[DIO_CTX_TASK] + ctx[DIO_CTX_ISSUER] +
-			   ctx[DIO_CTX_TAKEN_BACK])
+	EXPECT_EQ(writes, ctx[DIO_CTX_TASK] + ctx[DIO_CTX_ISSUER] +
+			  ctx[DIO_CTX_TAKEN_BACK])
 		TH_LOG("each write must complete exactly once");
 	if (!dio_env_completion_delay_ns())
 		return;
-	if (variant->taken_back) {
+	if (variant->sc == RACE) {
+		/* Only the odd rounds race; the even ones take back all. */
+		EXPECT_LE(NWRITES * (RACE_ROUNDS + 1) / 2,
+			  ctx[DIO_CTX_TAKEN_BACK])
+			TH_LOG("the waits of the even rounds must take back every write of theirs");
+		TH_LOG("race: %llu writes claimed by the issuer, %llu taken back",
+		       (unsigned long long)ctx[DIO_CTX_ISSUER],
+		       (unsigned long long)ctx[DIO_CTX_TAKEN_BACK]);
+	} else if (variant->taken_back) {
 		EXPECT_EQ(NWRITES, ctx[DIO_CTX_TAKEN_BACK])
 			TH_LOG("every write was handed back before or during the wait, which must take back all of them: the take-back path did not run for all");
 	} else if (variant->op == OP_NONE) {
@@ -522,9 +595,15 @@ static void check_paths(struct __test_metadata *_metadata,
 	}
 }
 
-TEST_F_TIMEOUT(dio_caller_deadlock, returns, DEADLOCK_TIMEOUT + 60)
+/*
+ * Our own watchdog fires before the harness's: after DEADLOCK_TIMEOUT, or
+ * RACE_TIMEOUT for the race case, whose rounds together take longer than
+ * one wait.
+ */
+TEST_F_TIMEOUT(dio_caller_deadlock, returns, RACE_TIMEOUT + 60)
 {
-	time_t deadline = time(NULL) + DEADLOCK_TIMEOUT;
+	int limit = variant->sc == RACE ? RACE_TIMEOUT : DEADLOCK_TIMEOUT;
+	time_t deadline = time(NULL) + limit;
 	struct dio_counts c;
 	pid_t pid;
 	int st;
@@ -541,7 +620,7 @@ TEST_F_TIMEOUT(dio_caller_deadlock, returns, DEADLOCK_TIMEOUT + 60)
 			kill(pid, SIGKILL);
 			ASSERT_TRUE(false)
 				TH_LOG("no return after %d s: a wait depends on a completion nobody runs",
-				       DEADLOCK_TIMEOUT);
+				       limit);
 		}
 		usleep(100000);
 	}

@@ -103,8 +103,8 @@ void dio_trace_disarm(struct dio_trace *t);
 /*
  * Count iomap_dio_rw_queued events, async dios whose submitter returned
  * with the I/O still in flight, from dio_queued_start() (-ENOENT on a
- * kernel without the event: 6.1) to dio_queued_stop(); dio_queued_count()
- * reads those of inode @ino so far.
+ * kernel without the event: 6.1's baseline) to dio_queued_stop();
+ * dio_queued_count() reads those of inode @ino so far.
  */
 int dio_queued_start(void);
 int dio_queued_count(uint64_t ino, uint64_t *n);
