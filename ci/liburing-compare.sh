@@ -7,34 +7,38 @@
 #
 # Flakes: a test the patched kernel does worse on than the baseline (it
 # passes on the baseline only, or fails, times out or goes missing where the
-# baseline skips) is run once more on both kernels (two short boots with
-# only those tests, side by side). It is a regression only if the rerun
-# repeats it. Both runs are recorded, and the log says why each differing
-# test did not pass. A kernel splat is never a flake: one on either kernel,
-# in either run, fails the test.
+# baseline skips) is run again on both kernels (two short boots with only
+# those tests, side by side), in up to RERUNS rounds. It is a regression
+# only if every round repeats it; it leaves the rounds at the first round
+# that does not. All runs are recorded, and the log says why each
+# differing test did not pass. A kernel splat is never a flake: one on
+# either kernel, in any run, fails the test.
 #
-# Writes build/liburing-results/comparison.txt (first run, then the rerun
-# if any) and, for the report, build/results/liburing/liburing.tap; exits 1
-# on a regression or a guest error.
-# Env: as ci/liburing-boot.sh, for the rerun's boots.
+# Writes build/liburing-results/comparison.txt (first run, then each
+# rerun round) and, for the report, build/results/liburing/liburing.tap;
+# exits 1 on a regression or a guest error.
+# Env: as ci/liburing-boot.sh, for the rerun's boots; DIO_LIBURING_RERUNS
+#      (RERUNS, default 3).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 OUT=$SBUILD/liburing-results
 TAP_DIR=$RESULTS/liburing
+RERUNS=${DIO_LIBURING_RERUNS:-3}
+[[ "$RERUNS" =~ ^[1-9][0-9]*$ ]] || die "DIO_LIBURING_RERUNS=$RERUNS: want a count of at least 1"
 
 for k in "${KERNELS[@]}"; do
 	[ -f "$OUT/run/$k/results.tsv" ] || die "no $OUT/run/$k/results.tsv: run ci/liburing-boot.sh $k first"
 done
-rm -f "$OUT/comparison.txt" "$OUT/rerun.tsv"
+rm -f "$OUT/comparison.txt" "$OUT/rerun.tsv" "$OUT/suspects"
 rm -rf "$OUT/rerun"
 
-# rerun TESTS: both kernels, side by side, with only TESTS (a comma list),
-# into $OUT/rerun/KERNEL.
+# rerun DIR TESTS: both kernels, side by side, with only TESTS (a comma
+# list), into DIR/KERNEL.
 rerun() {
 	local k pids=() rc=0
 	for k in "${KERNELS[@]}"; do
-		"$TOP/ci/liburing-boot.sh" "$k" "$OUT/rerun" "$1" &
+		"$TOP/ci/liburing-boot.sh" "$k" "$1" "$2" &
 		pids+=($!)
 	done
 	for p in "${pids[@]}"; do
@@ -91,46 +95,72 @@ compare "$OUT/run"
 	awk -F'\t' '$2 == "SKIP" { print "  " $1 ": " $3 }' "$OUT/run/baseline/results.tsv"
 } >"$OUT/comparison.txt"
 
-# The rerun: each liburing test with a regression, all its variants (the
-# guest selects by test, not by test@file).
+# The rerun, in rounds: the liburing tests of the suspects (all their
+# variants: the guest selects by test, not by test@file). The suspects are
+# the first run's regressions, less each one that a round does not repeat
+# or where either kernel splats (that decides it). $OUT/rerun.tsv, per
+# first-run regression: its states in each round it ran, baseline and
+# patched, as lists joined by "/".
 : >"$OUT/rerun.tsv"
 if [ -s "$OUT/run/regressions" ]; then
 	while IFS=$'\t' read -r t bs ps why; do
 		log "patched does worse than baseline on $t: patched $ps ($why), baseline $bs"
 	done <"$OUT/run/regressions"
-	again=$(cut -f1 "$OUT/run/regressions" | sed 's/@.*//' | sort -u | paste -sd,)
-	log "running $again once more on both kernels"
-	rerun "$again"
-	compare "$OUT/rerun"
-	{
-		echo
-		echo "Rerun of $again on both kernels:"
-		cat "$OUT/rerun/comparison.txt"
-	} >>"$OUT/comparison.txt"
-	# Per first-run regression: its rerun states, baseline and patched.
-	awk -F'\t' 'FILENAME == ARGV[1] { order[++n] = $1; next }
+	cut -f1 "$OUT/run/regressions" >"$OUT/suspects"
+	awk -F'\t' -v OFS='\t' '{ print $1, "", "" }' "$OUT/run/regressions" >"$OUT/rerun.tsv"
+	round=0
+	while [ -s "$OUT/suspects" ] && [ "$round" -lt "$RERUNS" ]; do
+		round=$((round + 1))
+		again=$(sed 's/@.*//' "$OUT/suspects" | sort -u | paste -sd,)
+		log "rerun $round of at most $RERUNS: $again on both kernels"
+		rerun "$OUT/rerun/$round" "$again"
+		compare "$OUT/rerun/$round"
+		{
+			echo
+			echo "Rerun $round of $again on both kernels:"
+			cat "$OUT/rerun/$round/comparison.txt"
+		} >>"$OUT/comparison.txt"
+		awk -F'\t' -v OFS='\t' -v sus="$OUT/suspects" -v next_sus="$OUT/suspects.next" "$WORSE"'
+		FILENAME == sus { s[$1] = 1; next }
 		FNR == 1 { k++ }
 		k == 1 { b[$1] = $2; next }
-		{ p[$1] = $2 }
-		END {
-			for (i = 1; i <= n; i++) {
-				t = order[i]
-				print t "\t" (t in b ? b[t] : "MISSING") "\t" (t in p ? p[t] : "MISSING")
+		k == 2 { p[$1] = $2; next }
+		{
+			t = $1; rbl = $2; rpl = $3
+			if (t in s) {
+				bs = (t in b) ? b[t] : "MISSING"; ps = (t in p) ? p[t] : "MISSING"
+				rbl = rbl (rbl == "" ? "" : "/") bs
+				rpl = rpl (rpl == "" ? "" : "/") ps
+				if (worse(bs, ps) && bs != "SPLAT" && ps != "SPLAT")
+					print t > next_sus
 			}
-		}' \
-		"$OUT/run/regressions" "$OUT/rerun/baseline/results.tsv" \
-		"$OUT/rerun/patched/results.tsv" >"$OUT/rerun.tsv"
+			print t, rbl, rpl
+		}' "$OUT/suspects" "$OUT/rerun/$round/baseline/results.tsv" \
+			"$OUT/rerun/$round/patched/results.tsv" "$OUT/rerun.tsv" >"$OUT/rerun.tsv.next"
+		touch "$OUT/suspects.next"
+		mv -f "$OUT/suspects.next" "$OUT/suspects"
+		mv -f "$OUT/rerun.tsv.next" "$OUT/rerun.tsv"
+	done
 fi
 log "comparison in $OUT/comparison.txt"
 
 # TAP for the report, one line per test run: ok where patched passes; a
 # skip (with why) where patched skips or fails the same way as the
 # baseline, which says nothing about the series; not ok where patched does
-# worse, unless the rerun does not repeat it: patched passes the rerun (ok,
-# flaky, saying so) or does no worse than the baseline there (a skip,
+# worse, unless a rerun round does not repeat it: patched passes a round
+# (ok, flaky, saying so) or does no worse than the baseline there (a skip,
 # saying so); not ok, whatever else, where either kernel splatted.
 mkdir -p "$TAP_DIR"
 awk -F'\t' "$WORSE"'
+# repeated(t): every rerun round of t repeated the difference.
+function repeated(t,    i, n, bl, pl) {
+	n = split(rb[t], bl, "/")
+	split(rp[t], pl, "/")
+	for (i = 1; i <= n; i++)
+		if (!worse(bl[i], pl[i]))
+			return 0
+	return n > 0
+}
 FILENAME ~ /rerun.tsv$/ { rb[$1] = $2; rp[$1] = $3; next }
 FNR == 1 { k++ }
 k == 1 { b[$1] = $2; bw[$1] = $3; next }
@@ -140,7 +170,7 @@ END {
 	for (i = 1; i <= n; i++) {
 		t = order[i]; bs = (t in b) ? b[t] : "MISSING"; ps = p[t]
 		rerun = (t in rp) ? "; rerun patched " rp[t] ", baseline " rb[t] : ""
-		if (bs == "SPLAT" || ps == "SPLAT" || rb[t] == "SPLAT" || rp[t] == "SPLAT")
+		if (bs == "SPLAT" || ps == "SPLAT" || (rb[t] rp[t]) ~ /SPLAT/)
 			printf "not ok %d liburing.%s # kernel splat: patched %s, baseline %s%s: %s\n", i, t, ps, bs, rerun, ps == "SPLAT" ? pw[t] : bw[t]
 		else if (ps == "PASS")
 			printf "ok %d liburing.%s%s\n", i, t, bs == "PASS" ? "" : " # baseline " bs
@@ -150,9 +180,9 @@ END {
 			printf "ok %d liburing.%s # SKIP %s on the baseline too, not the series: %s\n", i, t, bs, pw[t]
 		else if (!(t in rp))
 			printf "not ok %d liburing.%s # patched %s, baseline %s: %s\n", i, t, ps, bs, pw[t]
-		else if (rp[t] == "PASS")
+		else if (rp[t] ~ /PASS/)
 			printf "ok %d liburing.%s flaky: patched %s, baseline %s%s (%s)\n", i, t, ps, bs, rerun, pw[t]
-		else if (worse(rb[t], rp[t]))
+		else if (repeated(t))
 			printf "not ok %d liburing.%s # patched %s, baseline %s%s: %s\n", i, t, ps, bs, rerun, pw[t]
 		else
 			printf "ok %d liburing.%s # SKIP not repeated: patched %s, baseline %s%s (%s)\n", i, t, ps, bs, rerun, pw[t]
@@ -162,9 +192,9 @@ grep -E 'DIFFERS|REGRESSION' "$OUT/comparison.txt" || log "no test differs betwe
 regressed=$(sed -n 's/^not ok [0-9]* liburing\.\([^ ]*\) .*/\1/p' "$TAP_DIR/liburing.tap" | xargs)
 if [ -n "$regressed" ]; then
 	grep '^not ok' "$TAP_DIR/liburing.tap" >&2
-	die "patched does worse than baseline${again:+, first run and rerun}: $regressed"
+	die "patched does worse than baseline${round:+, first run and all $round rerun rounds}: $regressed"
 fi
-guest_errors=$(cd "$OUT" && for f in run/*/guest-errors rerun/*/guest-errors; do
+guest_errors=$(cd "$OUT" && for f in run/*/guest-errors rerun/*/*/guest-errors; do
 	[ ! -s "$f" ] || dirname "$f"
 done | xargs)
 [ -z "$guest_errors" ] ||

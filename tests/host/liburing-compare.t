@@ -1,12 +1,12 @@
 #!/bin/bash
 # ci/liburing-compare.sh's verdicts on the two kernels' ci/liburing-boot.sh
 # runs (side by side, as make check runs them), with a fake ci/boot.sh that prints
-# canned guest output instead of booting: a difference the rerun does not
-# repeat is a flake (ok, said so), one it repeats is a regression (exit 1,
-# not ok naming the test), one the baseline fails too on the rerun is a
-# skip, a failure where the baseline skips is rerun like one where it
-# passes, and a splat during a test fails that test, on either kernel,
-# even if the rerun is clean.
+# canned guest output instead of booting: a difference that a rerun round
+# does not repeat is a flake (ok, said so) and ends the rounds, one that
+# all three rounds repeat is a regression (exit 1, not ok naming the
+# test), one the baseline fails too in a round is a skip, a failure where
+# the baseline skips is rerun like one where it passes, and a splat during
+# a test fails that test, on either kernel, even if the rerun is clean.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 ci=$here/../../ci
@@ -19,15 +19,21 @@ cp -r "$ci/stacks" "$tmp/top/ci/"
 export STACK=mainline
 sb=$tmp/build/$STACK
 # The fake boot: $FAKE/<run|rerun>-<kernel> holds TAP lines "STATUS NAME
-# [why]" (STATUS ok, fail, skip or splat); DIO_TESTS set means the rerun.
+# [why]" (STATUS ok, fail, skip or splat); DIO_TESTS set means a rerun
+# round, which reads $FAKE/rerun-<kernel>.<round> where there is one.
 # Its results port has CR LF line ends, as the guest's serial port does.
 cat >"$tmp/top/ci/boot.sh" <<'FAKE'
 #!/bin/bash
 set -euo pipefail
 k=$1 run=run
-[ -z "${DIO_TESTS:-}" ] || run=rerun
+if [ -n "${DIO_TESTS:-}" ]; then
+	run=rerun-$k.$(basename "$(dirname "$DIO_OUT")")
+	[ -f "$FAKE/$run" ] || run=rerun-$k
+else
+	run=run-$k
+fi
 mkdir -p "$DIO_OUT"
-echo "$run $k ${DIO_TESTS:-all}" >>"$FAKE/boots"
+echo "$run ${DIO_TESTS:-all}" >>"$FAKE/boots"
 n=0
 {
 	echo "# dio-guest kernel=$k release=6.1.0-$k selftest=none"
@@ -38,14 +44,14 @@ n=0
 		fail) echo "not ok $n $name # exit 1 after 1.0s: ${why:-failed}" ;;
 		skip) echo "ok $n $name # SKIP ${why:-skipped}" ;;
 		esac
-	done <"$FAKE/$run-$k"
+	done <"$FAKE/$run"
 	echo "1..$n"
 	echo "# dio-guest-done"
 } | sed 's/$/\r/' >"$DIO_OUT/results.raw"
 while read -r st name why; do
 	echo "dio-liburing: running $name"
 	[ "$st" != splat ] || echo "BUG: sleeping function called from invalid context at fs/x.c:1"
-done <"$FAKE/$run-$k" >"$DIO_OUT/console.log"
+done <"$FAKE/$run" >"$DIO_OUT/console.log"
 FAKE
 chmod +x "$tmp/top/ci/boot.sh"
 
@@ -78,7 +84,7 @@ check() {
 export FAKE=$tmp/fake
 mkdir -p "$FAKE"
 echo "TAP version 13"
-echo "1..9"
+echo "1..11"
 
 printf 'ok a\nok b@xfs-file\nskip c no sockets\n' | tee "$FAKE/run-baseline" >"$FAKE/run-patched"
 check same 0 2 '^ok 2 liburing\.b@xfs-file$'
@@ -89,7 +95,14 @@ printf 'ok b\nok b@xfs-file\n' | tee "$FAKE/rerun-baseline" >"$FAKE/rerun-patche
 check flake 0 4 '^ok 2 liburing\.b@xfs-file flaky: patched FAIL, baseline PASS; rerun patched PASS'
 
 printf 'ok b\nfail b@xfs-file\n' >"$FAKE/rerun-patched"
-check repeated 1 4 '^not ok 2 liburing\.b@xfs-file # patched FAIL, baseline PASS; rerun patched FAIL, baseline PASS'
+check repeated 1 8 '^not ok 2 liburing\.b@xfs-file # patched FAIL, baseline PASS; rerun patched FAIL/FAIL/FAIL, baseline PASS/PASS/PASS'
+
+printf 'ok b\nok b@xfs-file\n' >"$FAKE/rerun-patched.3"
+check passes_last_round 0 8 '^ok 2 liburing\.b@xfs-file flaky: patched FAIL, baseline PASS; rerun patched FAIL/FAIL/PASS, baseline PASS/PASS/PASS'
+
+printf 'ok b\nfail b@xfs-file\n' >"$FAKE/rerun-baseline.2"
+check not_repeated_second_round 0 6 '^ok 2 liburing\.b@xfs-file # SKIP not repeated: patched FAIL, baseline PASS; rerun patched FAIL/FAIL, baseline PASS/FAIL'
+rm "$FAKE/rerun-patched.3" "$FAKE/rerun-baseline.2"
 
 printf 'ok b\nfail b@xfs-file\n' >"$FAKE/rerun-baseline"
 check both_flaky 0 4 '^ok 2 liburing\.b@xfs-file # SKIP not repeated: patched FAIL, baseline PASS; rerun patched FAIL, baseline FAIL'
@@ -103,7 +116,7 @@ printf 'ok a\nfail c\n' >"$FAKE/run-patched"
 check skip_to_fail_not_repeated 0 4 '^ok 2 liburing\.c # SKIP not repeated: patched FAIL, baseline SKIP; rerun patched SKIP, baseline SKIP'
 
 printf 'ok a\nfail c\n' >"$FAKE/rerun-patched"
-check skip_to_fail_repeated 1 4 '^not ok 2 liburing\.c # patched FAIL, baseline SKIP; rerun patched FAIL, baseline SKIP'
+check skip_to_fail_repeated 1 8 '^not ok 2 liburing\.c # patched FAIL, baseline SKIP; rerun patched FAIL/FAIL/FAIL, baseline SKIP/SKIP/SKIP'
 
 printf 'ok a\nsplat c\n' >"$FAKE/run-patched"
 printf 'ok a\nskip c no debugfs\n' >"$FAKE/rerun-patched"
