@@ -278,6 +278,16 @@ static bool peer_ok(pid_t peer)
 	       WEXITSTATUS(st) == CHILD_OK;
 }
 
+/* A peer that waits in wait_op() for our writes; its pid, or -1. */
+static pid_t fork_waiter(int fd, enum wait_op op)
+{
+	pid_t peer = fork();
+
+	if (peer == 0)
+		_exit(wait_op(fd, op) ? CHILD_WAITOP : CHILD_OK);
+	return peer;
+}
+
 /*
  * The issuer is a peer that submits the writes and exits without reaping or
  * closing its ring: its pending task_work goes with the task, yet every
@@ -331,11 +341,9 @@ static int race_rounds(int fd, char *bufs, enum ring_kind kind,
 		st = submit_writes(&ring, fd, bufs, false);
 		if (st != CHILD_OK)
 			return st;
-		peer = fork();
+		peer = fork_waiter(fd, op);
 		if (peer < 0)
 			return CHILD_SETUP;
-		if (peer == 0)
-			_exit(wait_op(fd, op) ? CHILD_WAITOP : CHILD_OK);
 		if ((r & 1) && reap_writes(&ring))
 			return CHILD_CQE;
 		if (!peer_ok(peer))
@@ -368,25 +376,18 @@ static int scenario(const char *path, enum scenario sc, enum ring_kind kind,
 		return CHILD_SETUP;
 	if (sc == RACE) {
 		st = race_rounds(fd, bufs, kind, op);
-		if (st != CHILD_OK)
-			return st;
-		close(fd);
-		return check_data(path) ? CHILD_DATA : CHILD_OK;
-	}
-	if (sc == TASK_EXITED) {
+	} else if (sc == TASK_EXITED) {
 		st = exited_issuer(fd, bufs, kind);
-		if (st != CHILD_OK)
-			return st;
 	} else {
 		if (io_uring_queue_init(64, &ring, ring_flags(kind)))
 			return CHILD_SETUP;
 		st = submit_writes(&ring, fd, bufs, sc == SAME_LINKED);
-		if (st != CHILD_OK)
-			return st;
 		/* Let the writes finish, so their completions are pending. */
-		if (sc != SAME_EARLY)
+		if (st == CHILD_OK && sc != SAME_EARLY)
 			usleep(PENDING_US);
 	}
+	if (st != CHILD_OK)
+		return st;
 
 	switch (sc) {
 	case SAME_TASK:
@@ -401,11 +402,9 @@ static int scenario(const char *path, enum scenario sc, enum ring_kind kind,
 		 * completions; then we block on the same i_rwsem.  If the
 		 * peer's wait depended on our task_work, neither would return.
 		 */
-		peer = fork();
+		peer = fork_waiter(fd, op);
 		if (peer < 0)
 			return CHILD_SETUP;
-		if (peer == 0)
-			_exit(wait_op(fd, op) ? CHILD_WAITOP : CHILD_OK);
 		usleep(PENDING_US);
 		if (wait_op(fd, op))
 			return CHILD_WAITOP;
@@ -440,6 +439,8 @@ static int scenario(const char *path, enum scenario sc, enum ring_kind kind,
 	case TASK_EXITED:
 		if (wait_op(fd, op))
 			return CHILD_WAITOP;
+		/* fall through */
+	case RACE:	/* race_rounds() reaped every round */
 		close(fd);
 		return check_data(path) ? CHILD_DATA : CHILD_OK;
 	case FILE_CLOSED:
@@ -454,8 +455,6 @@ static int scenario(const char *path, enum scenario sc, enum ring_kind kind,
 		if (wait_op(fd, op))
 			return CHILD_WAITOP;
 		break;
-	case RACE:	/* race_rounds() above, which never gets here */
-		return CHILD_SETUP;
 	}
 
 	if (reap_writes(&ring))
