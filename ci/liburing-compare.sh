@@ -192,7 +192,7 @@ grep -E 'DIFFERS|REGRESSION' "$OUT/comparison.txt" || log "no test differs betwe
 regressed=$(sed -n 's/^not ok [0-9]* liburing\.\([^ ]*\) .*/\1/p' "$TAP_DIR/liburing.tap" | xargs)
 if [ -n "$regressed" ]; then
 	grep '^not ok' "$TAP_DIR/liburing.tap" >&2
-	die "patched does worse than baseline${round:+, first run and all $round rerun rounds}: $regressed"
+	die "patched does worse than baseline${round:+ (rerun rounds: $round; a splat decides at once)}: $regressed"
 fi
 guest_errors=$(cd "$OUT" && for f in run/*/guest-errors rerun/*/*/guest-errors; do
 	[ ! -s "$f" ] || dirname "$f"
