@@ -21,7 +21,8 @@
  * whose next write is issued by the task_work that completes the one
  * before.  (No io_uring write opcode is multishot, so there is no multishot
  * case.)  So are issuers that go away without reaping: the ring closed, the
- * task exited.  And one case repeats a wait by another task many times,
+ * task exited, either once its writes finished or while they are still in
+ * flight, so that io_uring completes them from a kernel thread.  And one case repeats a wait by another task many times,
  * reaping at once on every other round, so that the issuer claims its
  * completions in a race with the waiter that takes them back: each must
  * run once, whoever wins, and report its full length.
@@ -96,6 +97,10 @@ enum scenario {
 			 * then the other task waits */
 	RING_CLOSED,	/* the ring is closed with the completions pending */
 	TASK_EXITED,	/* the issuer exits with the completions pending */
+	TASK_GONE,	/* the issuer exits with the writes in flight: they
+			 * complete after it is gone (on a late-completing
+			 * disk), and io_uring runs them from its fallback
+			 * work, in a kernel thread */
 	FILE_CLOSED,	/* the file is closed before reaping */
 	RACE,		/* RACE_ROUNDS times: another task waits; we reap
 			 * after it (even rounds) or at once (odd ones) */
@@ -104,7 +109,7 @@ enum scenario {
 /* Child exit codes, so the parent can say what went wrong. */
 enum {
 	CHILD_OK, CHILD_SETUP, CHILD_SUBMIT, CHILD_WAITOP, CHILD_CQE,
-	CHILD_DATA, CHILD_PEER, CHILD_QUEUED,
+	CHILD_DATA, CHILD_PEER, CHILD_QUEUED, CHILD_EARLY,
 };
 
 static const char * const child_errs[] = {
@@ -112,6 +117,7 @@ static const char * const child_errs[] = {
 	"a write completed with a wrong result", "data did not read back",
 	"the other task failed",
 	"the writes were not all in flight after QUEUED_TIMEOUT_MS",
+	"a write completed before its issuer had exited",
 };
 
 static unsigned int ring_flags(enum ring_kind kind)
@@ -291,9 +297,10 @@ static pid_t fork_waiter(int fd, enum wait_op op)
 /*
  * The issuer is a peer that submits the writes and exits without reaping or
  * closing its ring: its pending task_work goes with the task, yet every
- * completion must still happen.  Returns a CHILD_* code.
+ * completion must still happen.  It exits once the writes have finished
+ * (@linger), or as soon as they are all in flight.  Returns a CHILD_* code.
  */
-static int exited_issuer(int fd, char *bufs, enum ring_kind kind)
+static int exited_issuer(int fd, char *bufs, enum ring_kind kind, bool linger)
 {
 	struct io_uring ring;
 	pid_t peer = fork();
@@ -307,10 +314,33 @@ static int exited_issuer(int fd, char *bufs, enum ring_kind kind)
 		st = submit_writes(&ring, fd, bufs, false);
 		if (st != CHILD_OK)
 			_exit(st);
-		usleep(PENDING_US);
+		if (linger)
+			usleep(PENDING_US);
 		_exit(CHILD_OK);
 	}
 	return peer_ok(peer) ? CHILD_OK : CHILD_PEER;
+}
+
+/*
+ * TASK_GONE: on a disk that completes every request late, none of the
+ * writes may have completed by the time their issuer is reaped, or one
+ * could have run in the task before it was gone instead of in io_uring's
+ * fallback work.  The event (@t armed with it) tells; without it there is
+ * no hand-back to reach that work anyway.  Returns a CHILD_* code.
+ */
+static int none_completed(const struct dio_trace *t)
+{
+	struct dio_counts c;
+	uint64_t n = 0;
+	unsigned int i;
+
+	if (!dio_env_completion_delay_ns() || !t->ev_armed)
+		return CHILD_OK;
+	if (dio_trace_read(t, &c))
+		return CHILD_SETUP;
+	for (i = 0; i < DIO_CTX_NR; i++)
+		n += c.ctx[i];
+	return n ? CHILD_EARLY : CHILD_OK;
 }
 
 /*
@@ -359,8 +389,8 @@ static int race_rounds(int fd, char *bufs, enum ring_kind kind,
  * The whole scenario, in a child process.  Returns a CHILD_* code.  Where
  * another task is involved it is a grandchild, reaped here.
  */
-static int scenario(const char *path, enum scenario sc, enum ring_kind kind,
-		    enum wait_op op)
+static int scenario(const char *path, const struct dio_trace *trace,
+		    enum scenario sc, enum ring_kind kind, enum wait_op op)
 {
 	struct io_uring ring;
 	pid_t peer = -1;
@@ -377,7 +407,11 @@ static int scenario(const char *path, enum scenario sc, enum ring_kind kind,
 	if (sc == RACE) {
 		st = race_rounds(fd, bufs, kind, op);
 	} else if (sc == TASK_EXITED) {
-		st = exited_issuer(fd, bufs, kind);
+		st = exited_issuer(fd, bufs, kind, true);
+	} else if (sc == TASK_GONE) {
+		st = exited_issuer(fd, bufs, kind, false);
+		if (st == CHILD_OK)
+			st = none_completed(trace);
 	} else {
 		if (io_uring_queue_init(64, &ring, ring_flags(kind)))
 			return CHILD_SETUP;
@@ -437,6 +471,7 @@ static int scenario(const char *path, enum scenario sc, enum ring_kind kind,
 		io_uring_queue_exit(&ring);
 		/* fall through */
 	case TASK_EXITED:
+	case TASK_GONE:
 		if (wait_op(fd, op))
 			return CHILD_WAITOP;
 		/* fall through */
@@ -489,7 +524,8 @@ FIXTURE_VARIANT(dio_caller_deadlock) {
  * Not "taken_back": a plain ring's task_work runs when the issuer sleeps
  * in usleep(), an SQPOLL ring's in the SQ thread, a closed ring's and an
  * exited task's in io_uring's exit work, which races the wait (the _nowait
- * cases call nothing that waits, so only that work can run them); a linked
+ * cases call nothing that waits, so only that work can run them), and
+ * those of a task gone before they came in io_uring's fallback work; a linked
  * chain has at most one write in flight, which its submitter may complete
  * itself.  fsync() does not wait
  * for direct I/O on ext4 or XFS (it flushes the page cache and the log),
@@ -516,6 +552,7 @@ VARIANT(ring_closed_defer_nowait, RING_CLOSED, RING_DEFER, OP_NONE, false);
 VARIANT(task_exited_defer, TASK_EXITED, RING_DEFER, OP_FTRUNCATE, false);
 VARIANT(task_exited_defer_nowait, TASK_EXITED, RING_DEFER, OP_NONE, false);
 VARIANT(task_exited_sqpoll, TASK_EXITED, RING_SQPOLL, OP_PUNCH, false);
+VARIANT(task_gone_plain_nowait, TASK_GONE, RING_PLAIN, OP_NONE, false);
 VARIANT(file_closed_defer, FILE_CLOSED, RING_DEFER, OP_FTRUNCATE, true);
 VARIANT(race_defer_punch, RACE, RING_DEFER, OP_PUNCH, false);
 
@@ -610,8 +647,8 @@ TEST_F_TIMEOUT(dio_caller_deadlock, returns, RACE_TIMEOUT + 60)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0)
-		_exit(scenario(self->path, variant->sc, variant->ring,
-			       variant->op));
+		_exit(scenario(self->path, &self->trace, variant->sc,
+			       variant->ring, variant->op));
 
 	while (waitpid(pid, &st, WNOHANG) == 0) {
 		if (time(NULL) > deadline) {

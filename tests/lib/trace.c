@@ -283,7 +283,7 @@ static int dio_read_event(const char *text, void *arg)
 	return dio_hist_count_event(text, a->ino, a->c);
 }
 
-int dio_trace_stop(struct dio_trace *t, struct dio_counts *c)
+int dio_trace_read(const struct dio_trace *t, struct dio_counts *c)
 {
 	struct dio_ev_arg a = { .c = c, .ino = t->ino };
 	int ret = 0, r;
@@ -300,6 +300,13 @@ int dio_trace_stop(struct dio_trace *t, struct dio_counts *c)
 		c->have_event = !r;
 		c->have_handback = !r && dio_trace_have_handback();
 	}
+	return ret;
+}
+
+int dio_trace_stop(struct dio_trace *t, struct dio_counts *c)
+{
+	int ret = dio_trace_read(t, c);
+
 	dio_trace_disarm(t);
 	return ret;
 }

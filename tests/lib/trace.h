@@ -77,6 +77,13 @@ bool dio_trace_have_event(void);
 int dio_trace_start(struct dio_trace *t, uint64_t ino);
 
 /*
+ * Read the counters so far into @c, leaving them armed: from any process,
+ * e.g. a test's child checking what completed at some point.  Returns 0 or
+ * a negative errno.
+ */
+int dio_trace_read(const struct dio_trace *t, struct dio_counts *c);
+
+/*
  * Read the counters into @c and disarm (removing a hist trigger also
  * frees its counts, so the next test starts from zero).  Every completion
  * of an I/O already reaped has been counted: both events fire before the
