@@ -69,7 +69,8 @@ static int does_of(const char *v)
 
 int main(int argc, char **argv)
 {
-	char *wq, *ev, *wq_other, *ev_other, *ev_hb, *junk, msg[256];
+	char *wq, *ev, *wq_other, *wq_ovl, *ev_other, *ev_hb, *junk;
+	char msg[256];
 	struct dio_counts c;
 	int ret;
 
@@ -80,6 +81,7 @@ int main(int argc, char **argv)
 	wq = sample(argv[1], "workqueue.hist");
 	ev = sample(argv[1], "iomap.hist");
 	wq_other = sample(argv[1], "workqueue-other.hist");
+	wq_ovl = sample(argv[1], "workqueue-ovl.hist");
 	ev_other = sample(argv[1], "iomap-other.hist");
 	ev_hb = sample(argv[1], "iomap-handback.hist");
 	junk = sample(argv[1], "not-a-hist.txt");
@@ -96,6 +98,21 @@ int main(int argc, char **argv)
 	snprintf(msg, sizeof(msg), "ret %d, dio_work %llu, want 0, 3", ret,
 		 (unsigned long long)c.dio_work);
 	check(!ret && c.dio_work == 3, "workqueue_exact_name", msg);
+
+	memset(&c, 0, sizeof(c));
+	ret = dio_hist_count_work(wq, &c);
+	snprintf(msg, sizeof(msg), "ret %d, ovl_work %llu, want 0, 0", ret,
+		 (unsigned long long)c.ovl_work);
+	check(!ret && !c.ovl_work, "workqueue_no_overlay", msg);
+
+	memset(&c, 0, sizeof(c));
+	ret = dio_hist_count_work(wq_ovl, &c);
+	snprintf(msg, sizeof(msg),
+		 "ret %d, ovl_work %llu, dio_work %llu, want 0, 12, 3", ret,
+		 (unsigned long long)c.ovl_work,
+		 (unsigned long long)c.dio_work);
+	check(!ret && c.ovl_work == 12 && c.dio_work == 3,
+	      "workqueue_overlay_both_names", msg);
 
 	memset(&c, 0, sizeof(c));
 	ret = dio_hist_count_event(ev, 131, &c);
@@ -193,6 +210,8 @@ int main(int argc, char **argv)
 	check(does_of("caller_comp handback_ctx") ==
 	      (DIO_DOES_CALLER_COMP | DIO_DOES_HANDBACK_CTX),
 	      "expect_handback_word", "");
+	check(does_of("irq_writes ovl_task") ==
+	      (DIO_DOES_IRQ_WRITES | DIO_DOES_OVL_TASK), "expect_ovl_task", "");
 	check(does_of("irq_writes bogus") == -1, "expect_unknown_word", "");
 	check(does_of(NULL) == -1, "expect_unset", "");
 

@@ -69,6 +69,7 @@ int dio_env_does(void)
 		{ "irq_writes",	 DIO_DOES_IRQ_WRITES },
 		{ "caller_comp", DIO_DOES_CALLER_COMP },
 		{ "handback_ctx", DIO_DOES_HANDBACK_CTX },
+		{ "ovl_task",	 DIO_DOES_OVL_TASK },
 	};
 	const char *v = dio_getenv("DIO_TEST_EXPECT");
 	char buf[128], *w, *save;

@@ -72,6 +72,12 @@ enum dio_does {
 	 * back in inode_dio_wait() ("taken_back")
 	 */
 	DIO_DOES_HANDBACK_CTX	= 1 << 3,
+	/*
+	 * "ovl_task": overlayfs finishes an async write to its real file from
+	 * a work item of its own, in task context, wherever the real
+	 * filesystem completed it (upstream 389a4a4a1985; 6.1.y's 0008)
+	 */
+	DIO_DOES_OVL_TASK	= 1 << 4,
 };
 
 /*

@@ -19,6 +19,9 @@
 
 /* The work function of an iomap dio completion punted to s_dio_done_wq. */
 #define DIO_WORK_FN	"iomap_dio_complete_work"
+/* overlayfs' write completion work: 6.1.y's, then mainline's backing-file. */
+#define OVL_WORK_FN	"ovl_aio_complete_work"
+#define BACKING_WORK_FN	"backing_aio_complete_work"
 
 /*
  * No filter on either trigger: a 6.1 filter cannot match a function by
@@ -148,15 +151,15 @@ static bool dio_hist_hits(const char *line, unsigned long long *hits)
 	return q != p;
 }
 
-/* Is this line the iomap_dio_complete_work entry (not a longer name)? */
-static bool dio_hist_is_dio_work(const char *line)
+/* Is this line the entry of work function @fn (not of a longer name)? */
+static bool dio_hist_is_work(const char *line, const char *fn)
 {
-	const char *p = strstr(line, "] " DIO_WORK_FN);
+	const char *p = strstr(line, "] ");
 	char next;
 
-	if (!p)
+	if (!p || strncmp(p + 2, fn, strlen(fn)))
 		return false;
-	next = p[strlen("] " DIO_WORK_FN)];
+	next = p[2 + strlen(fn)];
 	return next == ' ' || next == '}' || next == '+';
 }
 
@@ -199,8 +202,11 @@ static int dio_count_work(const char *line, unsigned long long hits,
 {
 	struct dio_counts *c = arg;
 
-	if (dio_hist_is_dio_work(line))
+	if (dio_hist_is_work(line, DIO_WORK_FN))
 		c->dio_work += hits;
+	else if (dio_hist_is_work(line, OVL_WORK_FN) ||
+		 dio_hist_is_work(line, BACKING_WORK_FN))
+		c->ovl_work += hits;
 	return 0;
 }
 

@@ -12,6 +12,10 @@
  *    workqueue.  Exists on every kernel, but counts every file's dios: the
  *    tests do no other direct I/O while counting.
  *
+ *    The same histogram counts overlayfs' async write completions run
+ *    from its work item (ovl_work): ovl_aio_complete_work on 6.1.y,
+ *    backing_aio_complete_work on mainline.
+ *
  *  - iomap:iomap_dio_complete, where it has the ctx field the series adds
  *    (ctx_event in enum dio_does), keyed by the inode, the context it ran
  *    in and its error: completions of the test file per context.
@@ -41,6 +45,8 @@ enum dio_ctx {
 struct dio_counts {
 	/* iomap_dio_complete_work items run, any file. */
 	uint64_t dio_work;
+	/* overlayfs' write completion work items run, any file. */
+	uint64_t ovl_work;
 	/* The ctx counters below were collected (the event exists). */
 	bool have_event;
 	/* The event names the issuer and taken_back contexts. */
@@ -96,7 +102,7 @@ int dio_trace_stop(struct dio_trace *t, struct dio_counts *c);
  * The parsers behind dio_trace_stop(), on histogram text as tracefs
  * prints it (exposed for the host-side test, tests/host/hist-parse.t):
  * add the iomap_dio_complete_work hits of a workqueue_execute_start
- * histogram to @c->dio_work, or inode @ino's entries of an
+ * histogram to @c->dio_work and overlayfs' to @c->ovl_work, or inode @ino's entries of an
  * iomap_dio_complete histogram to @c's per-context counts.  Returns 0, or
  * -EPROTO for text that is not such a histogram.
  */
