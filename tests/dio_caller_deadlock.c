@@ -22,10 +22,11 @@
  * before.  (No io_uring write opcode is multishot, so there is no multishot
  * case.)  So are issuers that go away without reaping: the ring closed, the
  * task exited, either once its writes finished or while they are still in
- * flight, so that io_uring completes them from a kernel thread.  And one case repeats a wait by another task many times,
- * reaping at once on every other round, so that the issuer claims its
- * completions in a race with the waiter that takes them back: each must
- * run once, whoever wins, and report its full length.
+ * flight, so that io_uring completes them from a kernel thread.  And one
+ * case repeats a wait by another task many times, reaping at once on every
+ * other round, so that the issuer claims its completions in a race with
+ * the waiter that takes them back: each must run once, whoever wins, and
+ * report its full length.
  *
  * Every scenario runs in a child process, and the test itself is the
  * watchdog: a child that has not finished after DEADLOCK_TIMEOUT seconds
@@ -525,13 +526,13 @@ FIXTURE_VARIANT(dio_caller_deadlock) {
  * in usleep(), an SQPOLL ring's in the SQ thread, a closed ring's and an
  * exited task's in io_uring's exit work, which races the wait (the _nowait
  * cases call nothing that waits, so only that work can run them), and
- * those of a task gone before they came in io_uring's fallback work; a linked
- * chain has at most one write in flight, which its submitter may complete
- * itself.  fsync() does not wait
- * for direct I/O on ext4 or XFS (it flushes the page cache and the log),
- * so its writes stay with the issuer: that case checks the data and that
- * nothing waits for them.  The race case races on purpose on every other
- * round: check_paths() counts the take-backs of the rounds that do not.
+ * those of a task gone before they came in io_uring's fallback work; a
+ * linked chain has at most one write in flight, which its submitter may
+ * complete itself.  fsync() does not wait for direct I/O on ext4 or XFS
+ * (it flushes the page cache and the log), so its writes stay with the
+ * issuer: that case checks the data and that nothing waits for them.
+ * The race case races on purpose on every other round: check_paths()
+ * counts the take-backs of the rounds that do not.
  */
 VARIANT(same_plain_ftruncate, SAME_TASK, RING_PLAIN, OP_FTRUNCATE, false);
 VARIANT(same_defer_ftruncate, SAME_TASK, RING_DEFER, OP_FTRUNCATE, true);

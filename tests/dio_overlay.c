@@ -217,9 +217,7 @@ static void write_counted(struct __test_metadata *_metadata,
 				      strerror(errno));
 	r.fd = self->fd;
 
-	ret = dio_trace_start(&self->trace, st.st_ino);
-	ASSERT_EQ(0, ret) TH_LOG("arming the completion counters: %s",
-				 strerror(-ret));
+	dio_count_start_ino(_metadata, &self->trace, st.st_ino);
 	ret = dio_run_io(&r);
 	snprintf(what, sizeof(what), "%s qd %u, %u writes through overlayfs",
 		 dio_engine_name(r.engine), r.qd, r.nr);

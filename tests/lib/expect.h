@@ -23,17 +23,27 @@
 #error "include kselftest_harness.h before lib/expect.h"
 #endif
 
+/*
+ * Arm the completion counters @t on inode @ino (another file's than the
+ * one the I/O goes to, e.g. the real file under an overlay).
+ */
+static inline void dio_count_start_ino(struct __test_metadata *_metadata,
+				       struct dio_trace *t, uint64_t ino)
+{
+	int ret = dio_trace_start(t, ino);
+
+	ASSERT_EQ(0, ret) TH_LOG("arming the completion counters: %s",
+				 strerror(-ret));
+}
+
 /* Arm the completion counters @t on @fd's inode. */
 static inline void dio_count_start(struct __test_metadata *_metadata,
 				   struct dio_trace *t, int fd)
 {
 	struct stat st;
-	int ret;
 
 	ASSERT_EQ(0, fstat(fd, &st)) TH_LOG("fstat: %s", strerror(errno));
-	ret = dio_trace_start(t, st.st_ino);
-	ASSERT_EQ(0, ret) TH_LOG("arming the completion counters: %s",
-				 strerror(-ret));
+	dio_count_start_ino(_metadata, t, st.st_ino);
 }
 
 /*

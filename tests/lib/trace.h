@@ -102,9 +102,9 @@ int dio_trace_stop(struct dio_trace *t, struct dio_counts *c);
  * The parsers behind dio_trace_stop(), on histogram text as tracefs
  * prints it (exposed for the host-side test, tests/host/hist-parse.t):
  * add the iomap_dio_complete_work hits of a workqueue_execute_start
- * histogram to @c->dio_work and overlayfs' to @c->ovl_work, or inode @ino's entries of an
- * iomap_dio_complete histogram to @c's per-context counts.  Returns 0, or
- * -EPROTO for text that is not such a histogram.
+ * histogram to @c->dio_work and overlayfs' to @c->ovl_work, or inode
+ * @ino's entries of an iomap_dio_complete histogram to @c's per-context
+ * counts.  Returns 0, or -EPROTO for text that is not such a histogram.
  */
 int dio_hist_count_work(const char *text, struct dio_counts *c);
 int dio_hist_count_event(const char *text, uint64_t ino,
