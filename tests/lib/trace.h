@@ -47,6 +47,8 @@ struct dio_counts {
 	uint64_t dio_work;
 	/* overlayfs' write completion work items run, any file. */
 	uint64_t ovl_work;
+	/* io_uring requests sent to io-wq (io_uring_queue_async_work). */
+	uint64_t iowq_punts;
 	/* The ctx counters below were collected (the event exists). */
 	bool have_event;
 	/* The event names the issuer and taken_back contexts. */
@@ -68,6 +70,7 @@ struct dio_counts {
 struct dio_trace {
 	uint64_t ino;		/* whose iomap completions to count */
 	bool wq_armed;
+	bool iowq_armed;
 	bool ev_armed;
 };
 
@@ -75,10 +78,10 @@ struct dio_trace {
 bool dio_trace_have_event(void);
 
 /*
- * Arm the counters for inode @ino: the workqueue histogram always, the
- * iomap one when the event exists.  A copy of the same trigger left by an
- * earlier test that was killed is removed first.  Returns 0, or a negative
- * errno with nothing left armed.
+ * Arm the counters for inode @ino: the workqueue and io-wq histograms
+ * always, the iomap one when the event exists.  A copy of the same trigger
+ * left by an earlier test that was killed is removed first.  Returns 0, or
+ * a negative errno with nothing left armed.
  */
 int dio_trace_start(struct dio_trace *t, uint64_t ino);
 
@@ -141,7 +144,9 @@ void dio_counts_describe(const struct dio_counts *c, char *buf, size_t len);
  * never be asserted away.  So "the workqueue ran" and "irq completions
  * happened" are asserted only where the caller says
  * the submission was @plugged: libaio batches of more than two, or enough
- * io_uring I/Os that some surely went out in a plugged batch.
+ * io_uring I/Os that some surely went out in a plugged batch; but not
+ * when io_uring sent any of them to io-wq (iowq_punts), which issues
+ * one at a time, unplugged.
  */
 enum dio_expect {
 	/*
