@@ -37,4 +37,26 @@ log "building $kernel/$set ($(git -C "$SRC" describe --always --tags)) in $O, -j
 if ! kmake O="$O" CC="ccache gcc" LOCALVERSION="-$kernel" -j"$(($(nproc) + 1))" bzImage >"$O/build.log" 2>&1; then
 	die "$kernel/$set kernel build failed: $(grep -m1 -E 'error:|Error [0-9]' "$O/build.log")"
 fi
+
+# In depend mode ccache never preprocesses, so it does not see that
+# arch/x86/boot/compressed/piggy.S pulls the compressed kernel in with
+# .incbin: it hashes piggy.S alone, whose text is two sizes, and a build
+# whose sizes match an earlier one's gets that build's piggy.o, that is,
+# its kernel (a mutant boot once ran a bisect kernel). So compare the
+# payload with the kernel just compressed; on a mismatch assemble piggy.S
+# again without ccache, and stop if that does not mend it.
+payload_stale() {
+	local c=$O/arch/x86/boot/compressed inc
+	inc=$(sed -n 's/^\.incbin "\(.*\)"$/\1/p' "$c/piggy.S")
+	[ -n "$inc" ] || die "no .incbin line in $c/piggy.S"
+	objcopy -O binary --only-section=.rodata..compressed "$c/piggy.o" "$c/piggy.payload"
+	! cmp -s "$c/piggy.payload" "$O/$inc"
+}
+if payload_stale; then
+	log "$kernel/$set: ccache gave a piggy.o with another build's kernel in it; assembling it again without ccache"
+	rm -f "$O/arch/x86/boot/compressed/piggy.o"
+	CCACHE_DISABLE=1 kmake O="$O" CC="ccache gcc" LOCALVERSION="-$kernel" -j"$(($(nproc) + 1))" bzImage >>"$O/build.log" 2>&1 ||
+		die "$kernel/$set: rebuilding piggy.o failed: see $O/build.log"
+	! payload_stale || die "$kernel/$set: the bzImage still carries another kernel than $O/vmlinux"
+fi
 log "$kernel/$set: $O/arch/x86/boot/bzImage built in $((SECONDS - start))s ($(ccache -s | awk '/Hits:/ {print $2 " ccache hits"; exit}'))"

@@ -42,22 +42,26 @@ union() {
 }
 
 # Boot KERNEL with tests $2 on disks $3 and filesystems $4 into $OUT/$5;
-# print the verdict: "pass", or "killed: WHY" (the failed results, a hang,
-# a splat).
+# print the verdict: "pass", "killed: WHY" (the failed results, a splat, a
+# hang), or "void: WHY" when the guest ran another kernel.
 verdict() {
-	local dir=$OUT/$5 raw failed
+	local dir=$OUT/$5 raw failed release
 	rm -rf "$dir"
 	DIO_DEVS=$3 DIO_FS=$4 DIO_TESTS=$2 DIO_OUT=$dir \
 		DIO_GUEST_TIMEOUT=${DIO_GUEST_TIMEOUT:-900} \
 		"$TOP/ci/boot.sh" "$1" test >"$dir.log" 2>&1 || true
 	raw=$(tr -d '\r' <"$dir/results.raw" 2>/dev/null || true)
 	failed=$(sed -n 's/^not ok [0-9]* //p' <<<"$raw" | paste -sd' ')
-	if [ -n "$failed" ]; then
+	release=$(sed -n 's/^# dio-guest .* release=\([^ ]*\) .*/\1/p' <<<"$raw")
+	if [ -n "$release" ] && [[ $release != *-"$1" ]]; then
+		# Neither a kill nor a pass: the guest ran another kernel.
+		echo "void: the guest ran $release, not the $1 kernel"
+	elif [ -n "$failed" ]; then
 		echo "killed: $failed"
+	elif ! "$TOP/ci/scan-splats.sh" "$dir/console.log" >/dev/null; then
+		echo "killed: kernel splat in $dir/console.log$(grep -q '^# dio-guest-done' <<<"$raw" || echo ', and the guest did not finish')"
 	elif ! grep -q '^# dio-guest-done' <<<"$raw"; then
 		echo "killed: the guest did not finish (hang; $(tail -n1 "$dir.log"))"
-	elif ! "$TOP/ci/scan-splats.sh" "$dir/console.log" >/dev/null; then
-		echo "killed: kernel splat in $dir/console.log"
 	elif ! grep -q '^ok ' <<<"$raw"; then
 		echo "killed: no test result at all"
 	else
@@ -94,6 +98,7 @@ for m in "${muts[@]}"; do
 	v=$(verdict mutant "$(trailer Mutant-Tests "$m")" "$(trailer Mutant-Devs "$m")" "$(trailer Mutant-FS "$m")" "$name")
 	rule=$(awk '/^Subject:/ { s = $0; while ((getline l) > 0 && l ~ /^ /) s = s l; sub(/^Subject: \[PATCH[^]]*\] mutant: /, "", s); print s; exit }' "$m")
 	log "$name: $v ($((SECONDS - start)) s boot)"
+	[[ $v != void:* ]] || die "$name: $v"
 	case $v in
 	pass) survivors+=("$name"); printf '%-32s %-8s %s\n' "$name" SURVIVED "$rule" >>"$table" ;;
 	*) printf '%-32s %-8s %s\n%-41s %s\n' "$name" killed "$rule" "" "${v#killed: }" >>"$table" ;;
