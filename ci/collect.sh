@@ -30,11 +30,12 @@ tr -d '\r' <"$OUT/results.raw" | awk -v dir="$TAP" '
 out != "" { print > out }
 '
 
-release=$(sed -n 's/^# dio-guest .* release=\([^ ]*\) .*/\1/p' "$TAP/guest.log" 2>/dev/null)
-case $release in
-*-"$kernel" | *-"$kernel"+) check OK "harness.$kernel.booted_kernel # $release" ;;
-*) check FAIL "harness.$kernel.booted_kernel # guest runs '${release:-nothing}', not the $kernel kernel" ;;
-esac
+release=$(guest_release "$TAP/guest.log" 2>/dev/null)
+if release_of "$release" "$kernel"; then
+	check OK "harness.$kernel.booted_kernel # $release"
+else
+	check FAIL "harness.$kernel.booted_kernel # guest runs '${release:-nothing}', not the $kernel kernel"
+fi
 if grep -q '^# dio-guest-done' "$TAP/guest.log" 2>/dev/null; then
 	check OK "harness.$kernel.guest_done"
 else

@@ -111,6 +111,20 @@ guest_tests() {
 	done
 }
 
+# The release a guest reported in its "# dio-guest" line, from FILE (or
+# stdin); empty if it reported none.
+guest_release() {
+	sed -n 's/^# dio-guest .* release=\([^ ]*\) .*/\1/p' "$@"
+}
+
+# Is RELEASE (uname -r) that of a KERNEL build (LOCALVERSION -KERNEL)?
+release_of() {
+	case $1 in
+	*-"$2" | *-"$2"+) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
 # Where a boot of KERNEL with config SET leaves its console log and results;
 # a third argument names a harness self-test boot, kept out of build/results
 # (whose TAP files make the final count).

@@ -40,11 +40,8 @@ DIO_OUT=$dir DIO_INITRD=$INITRD DIO_TESTS=$tests \
 	"$TOP/ci/boot.sh" "$kernel" test || log "$kernel: the boot failed (above); its missing tests count as failed"
 [ -f "$dir/results.raw" ] || die "$kernel: no results.raw in $dir"
 tr -d '\r' <"$dir/results.raw" >"$dir/results.txt"
-release=$(sed -n 's/^# dio-guest .* release=\([^ ]*\) .*/\1/p' "$dir/results.txt")
-case $release in
-*-"$kernel" | *-"$kernel"+) ;;
-*) die "$kernel: the guest runs '${release:-nothing}', not the $kernel kernel" ;;
-esac
+release=$(guest_release "$dir/results.txt")
+release_of "$release" "$kernel" || die "$kernel: the guest runs '${release:-nothing}', not the $kernel kernel"
 grep '^# dio-error' "$dir/results.txt" | tee "$dir/guest-errors" >&2 || true
 
 awk '

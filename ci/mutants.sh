@@ -52,8 +52,8 @@ verdict() {
 		"$TOP/ci/boot.sh" "$1" test >"$dir.log" 2>&1 || true
 	raw=$(tr -d '\r' <"$dir/results.raw" 2>/dev/null || true)
 	failed=$(sed -n 's/^not ok [0-9]* //p' <<<"$raw" | paste -sd' ')
-	release=$(sed -n 's/^# dio-guest .* release=\([^ ]*\) .*/\1/p' <<<"$raw")
-	if [ -n "$release" ] && [[ $release != *-"$1" ]]; then
+	release=$(guest_release <<<"$raw")
+	if [ -n "$release" ] && ! release_of "$release" "$1"; then
 		# Neither a kill nor a pass: the guest ran another kernel.
 		echo "void: the guest ran $release, not the $1 kernel"
 	elif [ -n "$failed" ]; then
