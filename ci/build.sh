@@ -34,7 +34,10 @@ start=$SECONDS
 log "building $kernel/$set ($(git -C "$SRC" describe --always --tags)) in $O, -j$(($(nproc) + 1))"
 # The kernel's name is in its release string, so a guest can tell which
 # kernel it booted (ci/collect.sh checks it).
-if ! kmake O="$O" CC="ccache gcc" LOCALVERSION="-$kernel" -j"$(($(nproc) + 1))" bzImage >"$O/build.log" 2>&1; then
+make_bzimage() {
+	kmake O="$O" CC="ccache gcc" LOCALVERSION="-$kernel" -j"$(($(nproc) + 1))" bzImage
+}
+if ! make_bzimage >"$O/build.log" 2>&1; then
 	die "$kernel/$set kernel build failed: $(grep -m1 -E 'error:|Error [0-9]' "$O/build.log")"
 fi
 
@@ -45,17 +48,18 @@ fi
 # its kernel (a mutant boot once ran a bisect kernel). So compare the
 # payload with the kernel just compressed; on a mismatch assemble piggy.S
 # again without ccache, and stop if that does not mend it.
+PIGGY=$O/arch/x86/boot/compressed/piggy
 payload_stale() {
-	local c=$O/arch/x86/boot/compressed inc
-	inc=$(sed -n 's/^\.incbin "\(.*\)"$/\1/p' "$c/piggy.S")
-	[ -n "$inc" ] || die "no .incbin line in $c/piggy.S"
-	objcopy -O binary --only-section=.rodata..compressed "$c/piggy.o" "$c/piggy.payload"
-	! cmp -s "$c/piggy.payload" "$O/$inc"
+	local inc
+	inc=$(sed -n 's/^\.incbin "\(.*\)"$/\1/p' "$PIGGY.S")
+	[ -n "$inc" ] || die "no .incbin line in $PIGGY.S"
+	objcopy -O binary --only-section=.rodata..compressed "$PIGGY.o" "$PIGGY.payload"
+	! cmp -s "$PIGGY.payload" "$O/$inc"
 }
 if payload_stale; then
 	log "$kernel/$set: ccache gave a piggy.o with another build's kernel in it; assembling it again without ccache"
-	rm -f "$O/arch/x86/boot/compressed/piggy.o"
-	CCACHE_DISABLE=1 kmake O="$O" CC="ccache gcc" LOCALVERSION="-$kernel" -j"$(($(nproc) + 1))" bzImage >>"$O/build.log" 2>&1 ||
+	rm -f "$PIGGY.o"
+	CCACHE_DISABLE=1 make_bzimage >>"$O/build.log" 2>&1 ||
 		die "$kernel/$set: rebuilding piggy.o failed: see $O/build.log"
 	! payload_stale || die "$kernel/$set: the bzImage still carries another kernel than $O/vmlinux"
 fi
