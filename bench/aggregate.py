@@ -43,7 +43,7 @@ LAT_FIELDS = ("over_p50_ns", "over_p99_ns", "unw_p50_ns", "unw_p99_ns")
 SPREAD_LIMIT = 0.05
 
 CSV_FIELDS = [
-    "plan", "accel", "rep", "kernel", "release", "dev", "target", "job", "rw",
+    "plan", "accel", "rep", "first_booted", "kernel", "release", "dev", "target", "job", "rw",
     "bs", "qd", "engine", "iops", "clat_p50_us", "clat_p99_us", "ios",
     "runtime_ms", "ctxt_per_io", "sys_us_per_io", "wq_dio_per_io", "ctx_src",
     "ctx_task_per_io", "ctx_wq_per_io", "ctx_irq_per_io", "ctx_issuer_per_io",
@@ -151,11 +151,13 @@ def read_env(path):
 
 def load_units(state, units, meta):
     """Rows of every boot, tagged with rep, kernel and the run's metadata."""
-    rows, errors, walls = [], [], []
+    rows, errors, walls, first = [], [], [], {}
     for unit in units:
         m = re.match(r"rep(\d+)-(\w+)(?:-([\w-]+))?$", unit)
         if not m:
             raise ParseError("unit %s is not repN-KERNEL[-DEV]" % unit)
+        # The units come in boot order: the kernel booted first in a rep.
+        first.setdefault((int(m.group(1)), m.group(3)), m.group(2))
         with open(os.path.join(state, unit + ".raw")) as f:
             guest, plan, urows, uerr = parse_raw(f.read())
         env_path = os.path.join(state, unit + ".boot.env")
@@ -175,6 +177,8 @@ def load_units(state, units, meta):
             r["host_cpu"] = env.get("host_cpu", "any")
             r["boot_devs"] = env.get("boot_devs", "")
             rows.append(r)
+    for r in rows:
+        r["first_booted"] = first.get((r["rep"], r["dev"]), first.get((r["rep"], None), ""))
     return rows, errors, walls
 
 
@@ -221,13 +225,16 @@ def aggregate(rows):
         def vals(kernel, field, target=fs):
             return [get(kernel, rep, target)[field] for rep in reps if get(kernel, rep, target)]
 
-        def ratios(num, den):
+        def rep_ratios(num, den):
             out = []
             for rep in reps:
                 a, b = num(rep), den(rep)
                 if a and b and b["iops"]:
-                    out.append(a["iops"] / b["iops"])
+                    out.append((rep, a["first_booted"], a["iops"] / b["iops"]))
             return out
+
+        def ratios(num, den):
+            return [x for _, _, x in rep_ratios(num, den)]
 
         e = {"dev": dev, "fs": fs, "rw": rw, "engine": engine, "qd": qd,
              "job": "%s_4k_qd%d_%s" % (rw, qd, engine)}
@@ -260,8 +267,10 @@ def aggregate(rows):
             rr = ratios(lambda rep: get(k, rep), lambda rep: get(k, rep, "raw"))
             e[k]["fs_over_raw"] = {"median": median(rr), "range": spread(rr)}
             e[k]["wq_dio_per_io_range"] = spread(vals(k, "wq_dio_per_io"))
-        pb = ratios(lambda rep: get("patched", rep), lambda rep: get("baseline", rep))
+        pb_reps = rep_ratios(lambda rep: get("patched", rep), lambda rep: get("baseline", rep))
+        pb = [x for _, _, x in pb_reps]
         e["patched_over_baseline"] = {"median": median(pb), "range": spread(pb),
+                                      "per_rep": pb_reps,
                                       "spread": (max(pb) - min(pb)) if pb else None,
                                       "all_below_1": bool(pb) and max(pb) < 1.0}
         # The mixed ring: the overwrites' p99 latency, patched over baseline,
@@ -452,7 +461,8 @@ def write_summary(path, meta, rows, summary, errors, walls, plots):
           "- Plan `%s`: %s reps per kernel, interleaved (%s); "
           "%ss a cell after a %ss warm-up per target; one vCPU; %d boots, %s of boot wall time" % (
               meta.get("plan", ""), meta.get("reps", ""),
-              "one device a boot: rep 1 baseline then patched on each device in turn, rep 2, ..."
+              "one device a boot: rep 1 baseline then patched on each device in turn, rep 2 "
+              "patched first, ..."
               if one_dev else "every device in each boot: rep 1 baseline, rep 1 patched, ...",
               meta.get("runtime_s", ""),
               meta.get("warmup_s", ""), len(walls), "%dm%02ds" % divmod(sum(walls), 60)),
@@ -492,6 +502,15 @@ def write_summary(path, meta, rows, summary, errors, walls, plots):
     if iop:
         L.append("IOPS of one kernel over its reps: (max-min)/median at most %.1f%%, median %.1f%%." % (
             100 * max(iop), 100 * statistics.median(iop)))
+    by_first = {}
+    for e in summary:
+        for _, first, x in e["patched_over_baseline"]["per_rep"]:
+            by_first.setdefault(first, []).append(x)
+    if len(by_first) > 1:
+        L.append("Boot order: the per-rep patched/baseline ratio over every cell, median (cells x "
+                 "reps) %s." % "; ".join(
+                     "%s booted first %.3f (%d)" % (k, statistics.median(v), len(v))
+                     for k, v in sorted(by_first.items())))
     raw = [x for e in summary for x in (e["baseline"]["raw"]["iops_spread"],
                                          e["patched"]["raw"]["iops_spread"]) if x is not None]
     wqr = [r for e in summary for k in KERNELS for r in [e[k]["wq_dio_per_io_range"]] if r]
@@ -513,13 +532,16 @@ def write_summary(path, meta, rows, summary, errors, walls, plots):
     if slower:
         L += ["Each is a regression until explained; the per-I/O counts beside it are the "
               "first place to look.", "",
-              "| device | fs | job | patched/baseline (min-max) | dio wq compl./IO b / p "
-              "| ctx sw/IO b / p | sys us/IO b / p |", "|---|---|---|---|---|---|---|"]
+              "| device | fs | job | patched/baseline (min-max) | per rep (kernel booted first) "
+              "| dio wq compl./IO b / p | ctx sw/IO b / p | sys us/IO b / p |",
+              "|---|---|---|---|---|---|---|---|"]
         for e in slower:
             b, p = e["baseline"], e["patched"]
-            L.append("| %s | %s | %s | %s (%s) | %s / %s | %s / %s | %s / %s |" % (
+            L.append("| %s | %s | %s | %s (%s) | %s | %s / %s | %s / %s | %s / %s |" % (
                 e["dev"], e["fs"], e["job"], fmt(e["patched_over_baseline"]["median"], 3),
                 fmt_range(e["patched_over_baseline"]["range"], 3),
+                ", ".join("%d%s %.3f" % (rep, first[:1], x)
+                          for rep, first, x in e["patched_over_baseline"]["per_rep"]),
                 fmt(b["wq_dio_per_io"]), fmt(p["wq_dio_per_io"]), fmt(b["ctxt_per_io"]),
                 fmt(p["ctxt_per_io"]), fmt(b["sys_us_per_io"], 1), fmt(p["sys_us_per_io"], 1)))
     else:
