@@ -33,7 +33,9 @@ log() {
 # whose every request completes NULLB_DELAY_NS after it was queued: those
 # whose checks need every write to complete after its submitter returned
 # (dio_error: an error that arrives in irq context, on a bad block).
-NULLB_TESTS=dio_caller_comp,dio_caller_deadlock,dio_error
+# ci/mutants.sh names its own: a mutant's tests, on a mutant that names the
+# disk.
+NULLB_TESTS=${DIO_NULLB_TESTS:-dio_caller_comp,dio_caller_deadlock,dio_error}
 NULLB_DELAY_NS=50000000
 
 # The two kernels every run builds and boots.

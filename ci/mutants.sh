@@ -8,7 +8,11 @@
 # object directory for all of them: after the first, only the files that
 # two mutants change rebuild) and booted with its tests; it is killed when
 # one of them fails, the guest does not finish (a hang, ended by the
-# watchdog) or the kernel log has a splat.
+# watchdog) or the kernel log has a splat. A mutant that names the nullb
+# disk has its tests run there, whether make check runs them on it or not:
+# there every bio completes after its submitter returned, so a rule about
+# completions in irq context is checked on every write, not on those that
+# the emulated disk happened to complete late.
 # Passes when every mutant is killed. A table of mutant, rule, verdict and
 # killer goes to build/STACK/mutants/table.txt.
 # Usage: mutants.sh [NAME...]   (only the mutants whose file names contain NAME)
@@ -41,13 +45,13 @@ union() {
 	tr ',' '\n' | sed '/^$/d' | sort -u | paste -sd,
 }
 
-# Boot KERNEL with tests $2 on disks $3 and filesystems $4 into $OUT/$5;
-# print the verdict: "pass", "killed: WHY" (the failed results, a splat, a
+# Boot KERNEL with tests $2 on disks $3 and filesystems $4 into $OUT/$5,
+# with tests $6 on nullb; print the verdict: "pass", "killed: WHY" (the failed results, a splat, a
 # hang), or "void: WHY" when the guest ran another kernel.
 verdict() {
 	local dir=$OUT/$5 raw failed release
 	rm -rf "$dir"
-	DIO_DEVS=$3 DIO_FS=$4 DIO_TESTS=$2 DIO_OUT=$dir \
+	DIO_DEVS=$3 DIO_FS=$4 DIO_TESTS=$2 DIO_NULLB_TESTS=$6 DIO_OUT=$dir \
 		DIO_GUEST_TIMEOUT=${DIO_GUEST_TIMEOUT:-900} \
 		"$TOP/ci/boot.sh" "$1" test >"$dir.log" 2>&1 || true
 	raw=$(tr -d '\r' <"$dir/results.raw" 2>/dev/null || true)
@@ -70,13 +74,19 @@ verdict() {
 }
 
 mkdir -p "$OUT"
-tests='' devs='' fss=''
+# The tests mutant $1 runs on nullb: its own if it names that disk.
+nullb_tests() {
+	[[ ",$(trailer Mutant-Devs "$1")," != *,nullb,* ]] || trailer Mutant-Tests "$1"
+}
+
+tests='' devs='' fss='' nullb=''
 for m in "${muts[@]}"; do
 	tests+=,$(trailer Mutant-Tests "$m") devs+=,$(trailer Mutant-Devs "$m") fss+=,$(trailer Mutant-FS "$m")
+	nullb+=,$(nullb_tests "$m")
 done
-tests=$(union <<<"$tests") devs=$(union <<<"$devs") fss=$(union <<<"$fss")
-log "control: the patched kernel with $tests on $devs, $fss"
-v=$(verdict patched "$tests" "$devs" "$fss" control)
+tests=$(union <<<"$tests") devs=$(union <<<"$devs") fss=$(union <<<"$fss") nullb=$(union <<<"$nullb")
+log "control: the patched kernel with $tests on $devs, $fss ($nullb on nullb)"
+v=$(verdict patched "$tests" "$devs" "$fss" control "$nullb")
 [ "$v" = pass ] || die "the patched kernel itself fails the mutants' tests ($v): see $OUT/control/"
 
 table=$OUT/table.txt
@@ -95,7 +105,7 @@ for m in "${muts[@]}"; do
 	fi
 	"$TOP/ci/build.sh" mutant test
 	start=$SECONDS
-	v=$(verdict mutant "$(trailer Mutant-Tests "$m")" "$(trailer Mutant-Devs "$m")" "$(trailer Mutant-FS "$m")" "$name")
+	v=$(verdict mutant "$(trailer Mutant-Tests "$m")" "$(trailer Mutant-Devs "$m")" "$(trailer Mutant-FS "$m")" "$name" "$(nullb_tests "$m")")
 	rule=$(awk '/^Subject:/ { s = $0; while ((getline l) > 0 && l ~ /^ /) s = s l; sub(/^Subject: \[PATCH[^]]*\] mutant: /, "", s); print s; exit }' "$m")
 	log "$name: $v ($((SECONDS - start)) s boot)"
 	[[ $v != void:* ]] || die "$name: $v"
