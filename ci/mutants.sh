@@ -85,7 +85,7 @@ for m in "${muts[@]}"; do
 	nullb+=,$(nullb_tests "$m")
 done
 tests=$(union <<<"$tests") devs=$(union <<<"$devs") fss=$(union <<<"$fss") nullb=$(union <<<"$nullb")
-log "control: the patched kernel with $tests on $devs, $fss ($nullb on nullb)"
+log "control: the patched kernel with $tests on $devs, $fss${nullb:+ ($nullb on nullb)}"
 v=$(verdict patched "$tests" "$devs" "$fss" control "$nullb")
 [ "$v" = pass ] || die "the patched kernel itself fails the mutants' tests ($v): see $OUT/control/"
 
