@@ -144,11 +144,8 @@ for u in "${units[@]}"; do
 	cp "$out/console.log" "$STATE/$u.console.log"
 	{ cat "$out/boot.env"; echo "wall_s=$((SECONDS - boot_start))"; } >"$STATE/$u.boot.env"
 	unit_done "$u" || die "boot $u did not finish its cells: $(ended_cells "$STATE/$u.raw") of $(plan_cells "$STATE/$u.raw") (see $STATE/$u.raw)"
-	release=$(sed -n 's/^# dio-guest .* release=\([^ ]*\) .*/\1/p' "$STATE/$u.raw")
-	case $release in
-	*-"$kernel" | *-"$kernel"+) ;;
-	*) die "boot $u ran '${release:-nothing}', not the $kernel kernel" ;;
-	esac
+	release=$(guest_release "$STATE/$u.raw")
+	release_of "$release" "$kernel" || die "boot $u ran '${release:-nothing}', not the $kernel kernel"
 done
 log "all ${#units[@]} boots done; $((SECONDS - start))s in this run"
 

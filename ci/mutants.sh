@@ -46,8 +46,9 @@ union() {
 }
 
 # Boot KERNEL with tests $2 on disks $3 and filesystems $4 into $OUT/$5,
-# with tests $6 on nullb; print the verdict: "pass", "killed: WHY" (the failed results, a splat, a
-# hang), or "void: WHY" when the guest ran another kernel.
+# with tests $6 on nullb; print the verdict: "pass", "killed: WHY" (the
+# failed results, a splat, a hang), or "void: WHY" when the guest ran
+# another kernel.
 verdict() {
 	local dir=$OUT/$5 raw failed release
 	rm -rf "$dir"
