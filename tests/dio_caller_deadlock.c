@@ -79,6 +79,7 @@
 #define QUEUED_TIMEOUT_MS 10000		/* for the writes to be submitted */
 #define CONVERT_TIMEOUT_MS 10000	/* for nobody's completions to run */
 #define DEADLOCK_TIMEOUT 45		/* s; the hung task detector fires at 60 */
+#define GONE_TRIES	3		/* of TASK_GONE, on a loaded host: see returns */
 #define RACE_ROUNDS	24u		/* of NWRITES writes, for RACE */
 #define RACE_TIMEOUT	90		/* s, for all of them; see returns */
 #define SEED		0x63616c6c65722d31ULL
@@ -557,13 +558,12 @@ VARIANT(task_gone_plain_nowait, TASK_GONE, RING_PLAIN, OP_NONE, false);
 VARIANT(file_closed_defer, FILE_CLOSED, RING_DEFER, OP_FTRUNCATE, true);
 VARIANT(race_defer_punch, RACE, RING_DEFER, OP_PUNCH, false);
 
-FIXTURE_SETUP(dio_caller_deadlock)
+/* A new file for the scenario, with the counters armed on its inode. */
+static void new_file(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(dio_caller_deadlock) *self)
 {
 	const char *dir = dio_env_dir();
 
-	self->fd = -1;
-	self->stuck = false;
-	memset(&self->trace, 0, sizeof(self->trace));
 	ASSERT_NE(NULL, dir) TH_LOG("DIO_TEST_DIR is not set");
 	ASSERT_EQ(0, dio_file_path(self->path, sizeof(self->path), dir,
 				   "caller-deadlock"));
@@ -571,6 +571,29 @@ FIXTURE_SETUP(dio_caller_deadlock)
 	ASSERT_LE(0, self->fd) TH_LOG("create %s: %s", self->path,
 				      strerror(errno));
 	dio_count_start(_metadata, &self->trace, self->fd);
+}
+
+/*
+ * Disarm the counters and remove the file.  Writes still in flight keep
+ * its inode, so a new file cannot get its number and its counts.
+ */
+static void drop_file(FIXTURE_DATA(dio_caller_deadlock) *self)
+{
+	dio_trace_disarm(&self->trace);
+	if (self->fd >= 0)
+		close(self->fd);
+	self->fd = -1;
+	/* A stuck child may still use the file: leave it for the post-mortem. */
+	if (!self->stuck)
+		unlink(self->path);
+}
+
+FIXTURE_SETUP(dio_caller_deadlock)
+{
+	self->fd = -1;
+	self->stuck = false;
+	memset(&self->trace, 0, sizeof(self->trace));
+	new_file(_metadata, self);
 }
 
 FIXTURE_TEARDOWN(dio_caller_deadlock)
@@ -581,12 +604,7 @@ FIXTURE_TEARDOWN(dio_caller_deadlock)
 	 * wait that must start while the writes are in flight.
 	 */
 	dio_queued_stop();
-	dio_trace_disarm(&self->trace);
-	if (self->fd >= 0)
-		close(self->fd);
-	/* A stuck child may still use the file: leave it for the post-mortem. */
-	if (!self->stuck)
-		unlink(self->path);
+	drop_file(self);
 }
 
 /*
@@ -640,11 +658,13 @@ static void check_paths(struct __test_metadata *_metadata,
 TEST_F_TIMEOUT(dio_caller_deadlock, returns, RACE_TIMEOUT + 60)
 {
 	int limit = variant->sc == RACE ? RACE_TIMEOUT : DEADLOCK_TIMEOUT;
-	time_t deadline = time(NULL) + limit;
 	struct dio_counts c;
+	time_t deadline;
+	int st, try = 1;
 	pid_t pid;
-	int st;
 
+again:
+	deadline = time(NULL) + limit;
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0)
@@ -662,6 +682,21 @@ TEST_F_TIMEOUT(dio_caller_deadlock, returns, RACE_TIMEOUT + 60)
 		usleep(100000);
 	}
 	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("child died, status 0x%x", st);
+	/*
+	 * The disk completes no write sooner than its delay after submission,
+	 * so an early one means that the issuer's exit and our reaping it
+	 * took longer than that: either the exit waited for the writes, which
+	 * it must not, or a loaded host held the guest up.  Only the first
+	 * happens every time: try again, on a new file, a few times.
+	 */
+	if (WEXITSTATUS(st) == CHILD_EARLY && try < GONE_TRIES) {
+		TH_LOG("try %d of %d: %s; again on a new file", try, GONE_TRIES,
+		       child_errs[CHILD_EARLY]);
+		try++;
+		drop_file(self);
+		new_file(_metadata, self);
+		goto again;
+	}
 	ASSERT_EQ(CHILD_OK, WEXITSTATUS(st))
 		TH_LOG("%s", WEXITSTATUS(st) < ARRAY_SIZE(child_errs) ?
 		       child_errs[WEXITSTATUS(st)] : "unknown failure");
