@@ -16,11 +16,16 @@
 # (context switches, CPU ticks) and an in-kernel histogram (no trace buffer to
 # overrun) of dio completions run by a workqueue worker
 # (workqueue_execute_start keyed by function), the same on both kernels.
-# Where the kernel's iomap:iomap_dio_complete event has the series' ctx field,
-# a second, untimed 1 s run of the same job on a file or region prepared the same way
-# counts completions by the context they ran in (ctx_*, over ctx_ios I/Os).
-# Not during the timed run: with that hist trigger armed as well, the patched
-# kernel ran 9-15% slower even on the raw device, which never fires it.
+# After the timed run, a second, untimed 1 s run of the same job on a file
+# prepared the same way: where the kernel's iomap:iomap_dio_complete event
+# has the series' ctx field, it counts completions by the context they ran
+# in (ctx_*, over ctx_ios I/Os). Not during the timed run: with that hist
+# trigger armed as well, the patched kernel ran 9-15% slower even on the raw
+# device, which never fires it. The baseline runs it too, uncounted, so that
+# both kernels do the same I/O in the same order.
+#
+# Every timed run starts from settled file systems (settle()): what one cell
+# leaves behind must not run in the next one's time.
 #
 # Layout of each device: three partitions, ext4 (FS_MB), xfs (FS_MB), raw
 # (RAW_MB), set up once per boot. All sit behind the same emulated
@@ -103,6 +108,21 @@ hits() {
 	awk -v pat="$2" '$0 ~ pat { sub(/.*hitcount: */, ""); n += $1 } END { print n + 0 }' "$1"
 }
 
+# Write everything back and let the file systems finish what they put off,
+# before a timed run. A freeze does both: ext4 checkpoints its journal, XFS
+# drains its inode inactivation, which frees a deleted file's extents in the
+# background after unlink() has returned. The file of a cell that wrote at
+# random into unwritten space has thousands of them: freeing them took about
+# half the CPU for the next cell's 3 s.
+settle() {
+	local m
+	sync
+	for m in $(awk '$2 ~ "^/mnt/" { print $2 }' /proc/mounts); do
+		fsfreeze --freeze "$m" && fsfreeze --unfreeze "$m" ||
+			say "# dio-error settling $m failed"
+	done
+}
+
 # Unwritten, append and mixed cells start from a fresh file; the mixed one's
 # first half written, its second half unwritten.
 prep() {
@@ -115,7 +135,7 @@ prep() {
 		prefill "$2" --size="$((FILE_MB / 2))M"
 		;;
 	esac
-	sync
+	settle
 }
 
 # The mixed job's completion latencies (fio's clat log: "msec, nsec, ddir, bs,
@@ -139,24 +159,28 @@ pct() {
 	sed -n "$((($2 * $3 + 99) / 100))p" "$1"
 }
 
+ctx_none() {
+	echo "ctx_src=none ctx_task=- ctx_wq=- ctx_irq=- ctx_issuer=- ctx_taken=- ctx_ios=-"
+}
+
 # Whether iomap_dio_complete has the series' ctx field (not mainline's own).
 have_ctx() {
 	grep -q 'field:.* ctx;' "$CTX_EV/format" 2>/dev/null
 }
 
 # The series' completion contexts for a job: $1 target, then fio_cell's
-# arguments. Its own untimed 1 s run, after the timed one (see the top).
+# arguments. Its own untimed 1 s run, after the timed one, on both kernels
+# (see the top); counted only where the event has the ctx field.
 ctx_count() {
-	local target=$1 ios
+	local target=$1 ctx ios
 	shift
-	if ! have_ctx || [ "$target" = raw ]; then
-		echo "ctx_src=none ctx_task=- ctx_wq=- ctx_irq=- ctx_issuer=- ctx_taken=- ctx_ios=-"
-		return
-	fi
+	[ "$target" != raw ] || { ctx_none; return; }
+	have_ctx && ctx=yes || ctx=
 	prep "$1" "$4"
-	echo "$CTX_HIST" >"$CTX_EV/trigger"
+	[ -z "$ctx" ] || echo "$CTX_HIST" >"$CTX_EV/trigger"
 	FIO_OUT=/tmp/ctx.json fio_cell "$@" --runtime=1 ||
-		say "# dio-error fio (completion contexts) $target $1 qd$3 $2: $(tail -n1 /tmp/cell.err)"
+		say "# dio-error fio (untimed run) $target $1 qd$3 $2: $(tail -n1 /tmp/cell.err)"
+	[ -n "$ctx" ] || { ctx_none; return; }
 	ios=$(sed -n 's/.*"total_ios" : \([0-9]*\).*/\1/p' /tmp/ctx.json | awk '{ n += $1 } END { print n + 0 }')
 	echo "ctx_src=iomap_dio_complete ctx_task=$(hits "$CTX_EV/hist" 'ctx: +0 ')" \
 		"ctx_wq=$(hits "$CTX_EV/hist" 'ctx: +1 ')" \
